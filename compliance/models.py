@@ -1,0 +1,1 @@
+"""The violation table, penalty cases, applied measures and rule evaluations."""

@@ -1,0 +1,3 @@
+"""Vendor-facing pages of this app (mounted in the `vendor` namespace)."""
+
+urlpatterns: list = []

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class MarketplaceConfig(AppConfig):
+    name = "marketplace"
+    verbose_name = _("Platform")
+
+    def ready(self) -> None:
+        from marketplace import roles
+
+        # Groups need every app's permissions, which exist only after all migrations ran.
+        post_migrate.connect(roles.sync_role_groups, dispatch_uid="marketplace.sync_roles")

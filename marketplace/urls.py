@@ -1,0 +1,37 @@
+"""URL map: admin, vendor dashboards under /vendor/, the integration API under /api/v1/."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from marketplace import views
+
+api_v1 = [
+    path("", include("catalog.api_urls")),
+    path("", include("orders.api_urls")),
+]
+
+# Vendor-facing pages from every app share one namespace: {% url 'vendor:...' %}.
+vendor_patterns = (
+    [
+        path("", include("vendors.urls")),
+        path("catalog/", include("catalog.urls")),
+        path("orders/", include("orders.urls")),
+        path("compliance/", include("compliance.urls")),
+    ],
+    "vendor",
+)
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("vendor/", include(vendor_patterns)),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]

@@ -1,0 +1,1 @@
+"""Orders, delivery, review periods, refunds, invoices and settlement."""

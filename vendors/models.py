@@ -1,0 +1,122 @@
+"""Vendors (服务商), their store (店铺, MS-2.5) and staff accounts.
+
+The effective-state fields here (`Store.displayed`, `Store.trading`, `Vendor.can_publish`,
+`Vendor.marketing_eligible`) are written only by `compliance`'s recompute of active measures
+(DESIGN "Measures are overlays"); this app reads them and never sets them by itself.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
+from simple_history.models import HistoricalRecords
+
+
+class Category(models.Model):
+    """A product category: it sets the deposit tier (MS-3.1.5 ①) and the service-fee rate."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("product category")
+        verbose_name_plural = _("product categories")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Vendor(models.Model):
+    class Status(models.TextChoices):
+        APPLYING = "applying", _("Applying")
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        EXITING = "exiting", _("Exiting")
+        EXITED = "exited", _("Exited")
+        EVICTED = "evicted", _("Evicted (banned for ever)")
+
+    name = models.CharField(_("company name"), max_length=200)
+    credit_code = models.CharField(
+        _("unified social credit code"), max_length=18, unique=True,
+        help_text=_("统一社会信用代码, 18 characters"),
+    )
+    cloud_account_id = models.CharField(_("cloud account ID"), max_length=64, unique=True)
+    status = FSMField(_("status"), default=Status.APPLYING, choices=Status.choices,
+                      protected=False)
+    categories = models.ManyToManyField(
+        Category, verbose_name=_("categories sold in"), blank=True, related_name="vendors"
+    )
+    # Effective state written by compliance's recompute (see module docstring).
+    can_publish = models.BooleanField(_("may publish products"), default=True)
+    marketing_eligible = models.BooleanField(_("eligible for marketing campaigns"),
+                                             default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("vendor")
+        verbose_name_plural = _("vendors")
+        ordering = ["name", "pk"]
+        permissions = [
+            ("activate_vendor", _("Can activate a vendor")),
+            ("evict_vendor", _("Can evict a vendor")),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @transition(field=status, source=Status.APPLYING, target=Status.ACTIVE,
+                permission="vendors.activate_vendor")
+    def activate(self) -> None:
+        """Onboarding approved and deposit paid (MS-3.1.5 ①)."""
+
+    @transition(field=status, source=[Status.APPLYING, Status.ACTIVE, Status.SUSPENDED,
+                                      Status.EXITING, Status.EXITED],
+                target=Status.EVICTED, permission="vendors.evict_vendor")
+    def evict(self) -> None:
+        """Evicted for serious violations and banned for ever (MS-8.3)."""
+
+
+class Store(models.Model):
+    """The vendor's one store (MS-2.5). Flags are effective state from compliance measures."""
+
+    vendor = models.OneToOneField(Vendor, verbose_name=_("vendor"), on_delete=models.PROTECT,
+                                  related_name="store")
+    name = models.CharField(_("store name"), max_length=200)
+    displayed = models.BooleanField(_("displayed to buyers"), default=True)
+    trading = models.BooleanField(_("open for trading"), default=True)
+    closed = models.BooleanField(_("closed"), default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("store")
+        verbose_name_plural = _("stores")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VendorStaff(models.Model):
+    """A vendor staff account: a non-staff user acting for exactly one vendor."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("user"),
+                                on_delete=models.CASCADE, related_name="vendor_staff")
+    vendor = models.ForeignKey(Vendor, verbose_name=_("vendor"), on_delete=models.PROTECT,
+                               related_name="staff")
+    is_owner = models.BooleanField(_("owner"), default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("vendor staff account")
+        verbose_name_plural = _("vendor staff accounts")
+        constraints = [
+            models.UniqueConstraint(fields=["vendor"], condition=models.Q(is_owner=True),
+                                    name="one_owner_per_vendor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.vendor}"
