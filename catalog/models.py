@@ -44,23 +44,27 @@ class Product(models.Model):
         REJECTED = "rejected", _("Rejected")
         DELISTED = "delisted", _("Delisted")
 
-    vendor = models.ForeignKey(Vendor, verbose_name=_("vendor"), on_delete=models.PROTECT,
-                               related_name="products")
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("vendor"), on_delete=models.PROTECT, related_name="products"
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=ProductKind.choices)
     saas_delivered = models.BooleanField(_("delivered as SaaS"), default=False)
-    sales_mode = models.CharField(_("sales mode"), max_length=16, choices=SalesMode.choices,
-                                  default=SalesMode.PLATFORM)
-    category = models.ForeignKey(Category, verbose_name=_("category"),
-                                 on_delete=models.PROTECT, related_name="products")
+    sales_mode = models.CharField(
+        _("sales mode"), max_length=16, choices=SalesMode.choices, default=SalesMode.PLATFORM
+    )
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="products"
+    )
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     tags = models.CharField(_("tags"), max_length=300, blank=True)
     deployment = models.CharField(
-        _("where it is deployed"), max_length=200, blank=True,
+        _("where it is deployed"),
+        max_length=200,
+        blank=True,
         help_text=_("MS-3.1.6: must run on this cloud's resources"),
     )
-    status = FSMField(_("status"), default=Status.DRAFT, choices=Status.choices,
-                      protected=False)
+    status = FSMField(_("status"), default=Status.DRAFT, choices=Status.choices, protected=False)
     # Effective visibility written by compliance's recompute (see module docstring).
     searchable = models.BooleanField(_("searchable"), default=True)
     hidden_reason = models.CharField(_("why hidden"), max_length=300, blank=True)
@@ -87,13 +91,14 @@ class Specification(models.Model):
         MONTH = "month", _("Monthly")
         YEAR = "year", _("Yearly")
 
-    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT,
-                                related_name="specifications")
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="specifications"
+    )
     name = models.CharField(_("name"), max_length=100)
     price = MoneyField(_("price (CNY)"))
-    billing_period = models.CharField(_("billing period"), max_length=8,
-                                      choices=BillingPeriod.choices,
-                                      default=BillingPeriod.ONCE)
+    billing_period = models.CharField(
+        _("billing period"), max_length=8, choices=BillingPeriod.choices, default=BillingPeriod.ONCE
+    )
     is_trial = models.BooleanField(_("trial specification"), default=False)
     active = models.BooleanField(_("on sale"), default=True)
     history = HistoricalRecords()
@@ -103,7 +108,9 @@ class Specification(models.Model):
         verbose_name_plural = _("specifications")
         ordering = ["product", "pk"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(price__gte=0), name="spec_price_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(price__gte=0), name="spec_price_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:

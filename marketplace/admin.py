@@ -42,14 +42,12 @@ class CalendarYearAdmin(SimpleHistoryAdmin):
             )
         return super().changelist_view(request, extra_context)
 
-    @admin.action(description=_("Confirm the selected years' calendars"),
-                  permissions=["confirm"])
+    @admin.action(description=_("Confirm the selected years' calendars"), permissions=["confirm"])
     def confirm_years(self, request, queryset):
         from marketplace.services import calendar_year_confirm
 
         for year in queryset:
-            calendar_year_confirm(year=year.year, actor=request.user,
-                                  reason="confirmed in admin")
+            calendar_year_confirm(year=year.year, actor=request.user, reason="confirmed in admin")
         self.message_user(request, _("Confirmed."), messages.SUCCESS)
 
     def has_confirm_permission(self, request) -> bool:

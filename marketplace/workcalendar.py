@@ -23,7 +23,9 @@ MAX_SPAN_DAYS = 3660  # a guard against runaway loops on bad input
 @lru_cache(maxsize=1)
 def package_years() -> frozenset[int]:
     """Years for which the installed chinese-calendar has official data."""
-    years = {d.year for d in chinese_calendar.holidays} | {d.year for d in chinese_calendar.workdays}
+    years = {d.year for d in chinese_calendar.holidays} | {
+        d.year for d in chinese_calendar.workdays
+    }
     return frozenset(years)
 
 
@@ -41,8 +43,9 @@ class WorkCalendar:
     deadlines builds one instance and reuses it.
     """
 
-    def __init__(self, overrides: dict[dt.date, bool] | None = None,
-                 confirmed_years: set[int] | None = None) -> None:
+    def __init__(
+        self, overrides: dict[dt.date, bool] | None = None, confirmed_years: set[int] | None = None
+    ) -> None:
         self._overrides = overrides
         self._confirmed_years = confirmed_years
 

@@ -41,19 +41,19 @@ class Vendor(models.Model):
 
     name = models.CharField(_("company name"), max_length=200)
     credit_code = models.CharField(
-        _("unified social credit code"), max_length=18, unique=True,
+        _("unified social credit code"),
+        max_length=18,
+        unique=True,
         help_text=_("统一社会信用代码, 18 characters"),
     )
     cloud_account_id = models.CharField(_("cloud account ID"), max_length=64, unique=True)
-    status = FSMField(_("status"), default=Status.APPLYING, choices=Status.choices,
-                      protected=False)
+    status = FSMField(_("status"), default=Status.APPLYING, choices=Status.choices, protected=False)
     categories = models.ManyToManyField(
         Category, verbose_name=_("categories sold in"), blank=True, related_name="vendors"
     )
     # Effective state written by compliance's recompute (see module docstring).
     can_publish = models.BooleanField(_("may publish products"), default=True)
-    marketing_eligible = models.BooleanField(_("eligible for marketing campaigns"),
-                                             default=True)
+    marketing_eligible = models.BooleanField(_("eligible for marketing campaigns"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
 
@@ -69,14 +69,21 @@ class Vendor(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @transition(field=status, source=Status.APPLYING, target=Status.ACTIVE,
-                permission="vendors.activate_vendor")
+    @transition(
+        field=status,
+        source=Status.APPLYING,
+        target=Status.ACTIVE,
+        permission="vendors.activate_vendor",
+    )
     def activate(self) -> None:
         """Onboarding approved and deposit paid (MS-3.1.5 ①)."""
 
-    @transition(field=status, source=[Status.APPLYING, Status.ACTIVE, Status.SUSPENDED,
-                                      Status.EXITING, Status.EXITED],
-                target=Status.EVICTED, permission="vendors.evict_vendor")
+    @transition(
+        field=status,
+        source=[Status.APPLYING, Status.ACTIVE, Status.SUSPENDED, Status.EXITING, Status.EXITED],
+        target=Status.EVICTED,
+        permission="vendors.evict_vendor",
+    )
     def evict(self) -> None:
         """Evicted for serious violations and banned for ever (MS-8.3)."""
 
@@ -84,8 +91,9 @@ class Vendor(models.Model):
 class Store(models.Model):
     """The vendor's one store (MS-2.5). Flags are effective state from compliance measures."""
 
-    vendor = models.OneToOneField(Vendor, verbose_name=_("vendor"), on_delete=models.PROTECT,
-                                  related_name="store")
+    vendor = models.OneToOneField(
+        Vendor, verbose_name=_("vendor"), on_delete=models.PROTECT, related_name="store"
+    )
     name = models.CharField(_("store name"), max_length=200)
     displayed = models.BooleanField(_("displayed to buyers"), default=True)
     trading = models.BooleanField(_("open for trading"), default=True)
@@ -103,10 +111,15 @@ class Store(models.Model):
 class VendorStaff(models.Model):
     """A vendor staff account: a non-staff user acting for exactly one vendor."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("user"),
-                                on_delete=models.CASCADE, related_name="vendor_staff")
-    vendor = models.ForeignKey(Vendor, verbose_name=_("vendor"), on_delete=models.PROTECT,
-                               related_name="staff")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="vendor_staff",
+    )
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("vendor"), on_delete=models.PROTECT, related_name="staff"
+    )
     is_owner = models.BooleanField(_("owner"), default=False)
     history = HistoricalRecords()
 
@@ -114,8 +127,9 @@ class VendorStaff(models.Model):
         verbose_name = _("vendor staff account")
         verbose_name_plural = _("vendor staff accounts")
         constraints = [
-            models.UniqueConstraint(fields=["vendor"], condition=models.Q(is_owner=True),
-                                    name="one_owner_per_vendor"),
+            models.UniqueConstraint(
+                fields=["vendor"], condition=models.Q(is_owner=True), name="one_owner_per_vendor"
+            ),
         ]
 
     def __str__(self) -> str:

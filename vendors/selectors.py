@@ -14,7 +14,9 @@ def vendor_for_user(*, user: Any) -> Vendor:
 
     Every vendor view calls this first and scopes all its queries to the result (isolation).
     """
-    staff = getattr(user, "vendor_staff", None) if getattr(user, "is_authenticated", False) else None
+    staff = (
+        getattr(user, "vendor_staff", None) if getattr(user, "is_authenticated", False) else None
+    )
     if staff is None:
         raise PermissionDenied
     return staff.vendor

@@ -17,7 +17,7 @@ from django.db import transaction
 from marketplace import roles
 
 DEMO_APPS = ["vendors", "catalog", "orders", "compliance"]
-DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - demo data only, printed to the operator
+DEMO_PASSWORD = "demo-pass-2026"
 
 
 def ensure_staff_user(username: str, *, role: str | None = None, superuser: bool = False):
@@ -46,10 +46,12 @@ class Command(BaseCommand):
                 ctx[role] = ensure_staff_user(username, role=role)
                 ctx["logins"].append((username, DEMO_PASSWORD, str(label)))
             # A second compliance lead, so the second-approver rule can be tried in the demo.
-            ctx["compliance_lead_2"] = ensure_staff_user("compliance-lead-2",
-                                                         role=roles.COMPLIANCE_LEAD)
-            ctx["logins"].append(("compliance-lead-2", DEMO_PASSWORD,
-                                  str(roles.ROLE_LABELS[roles.COMPLIANCE_LEAD])))
+            ctx["compliance_lead_2"] = ensure_staff_user(
+                "compliance-lead-2", role=roles.COMPLIANCE_LEAD
+            )
+            ctx["logins"].append(
+                ("compliance-lead-2", DEMO_PASSWORD, str(roles.ROLE_LABELS[roles.COMPLIANCE_LEAD]))
+            )
             for app in DEMO_APPS:
                 try:
                     module = import_module(f"{app}.demo")
@@ -58,8 +60,9 @@ class Command(BaseCommand):
                         raise
                     continue
                 module.seed(ctx)
-        self.stdout.write(self.style.SUCCESS("Demo data ready. Logins (admin: /admin/, "
-                                             "vendors: /vendor/):"))
+        self.stdout.write(
+            self.style.SUCCESS("Demo data ready. Logins (admin: /admin/, vendors: /vendor/):")
+        )
         width = max(len(u) for u, _p, _d in ctx["logins"])
         for username, password, description in ctx["logins"]:
             self.stdout.write(f"  {username.ljust(width)}  {password}  {description}")
