@@ -1,1 +1,0 @@
-"""The violation table, penalty cases, applied measures and rule evaluations."""

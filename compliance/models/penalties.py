@@ -1,0 +1,1 @@
+"""The violation table, penalty cases and applied measures (MS-7)."""

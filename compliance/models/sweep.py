@@ -1,0 +1,1 @@
+"""The sweep: rule settings, evaluations and vendor notifications."""
