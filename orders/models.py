@@ -1,1 +1,0 @@
-"""Orders, delivery, review periods, refunds, invoices and settlement."""
