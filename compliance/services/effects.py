@@ -1,0 +1,95 @@
+"""The one-shot acts of some measures, carried out through the lower apps' services.
+
+DESIGN: a higher app calls a lower one's services and never writes its tables. These wrappers
+import lazily so the dependency on `vendors` and `catalog` stays in one place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from catalog.models import Product
+from compliance.models import AppliedMeasure, MeasureKind
+
+
+def _vendor_services() -> Any:
+    try:
+        from vendors.services import deposit as module  # type: ignore[attr-defined]
+    except ImportError:
+        import vendors.services as module  # type: ignore[no-redef]
+    return module
+
+
+def _evict_service() -> Any:
+    import vendors.services as module
+
+    for name in ("vendor_evict",):
+        if hasattr(module, name):
+            return getattr(module, name)
+    from vendors.services.exit import vendor_evict  # type: ignore[import-not-found]
+
+    return vendor_evict
+
+
+def product_delist(*, product: Product, actor: Any, reason: str) -> bool:
+    """Delist a listed product through catalog's service; False if it was not listed."""
+    if product.status != Product.Status.LISTED:
+        return False
+    from catalog.services import product_delist as delist
+
+    delist(product=product, actor=actor, reason=reason)
+    return True
+
+
+def measure_execute(*, measure: AppliedMeasure, at: dt.datetime, actor: Any) -> str:
+    """Carry out a one-shot measure once; returns what was done, kept as `execution_ref`.
+
+    MS-7 annex: delist product; MS-4.2: delist all SaaS products; MS-3.1.5 ② deduction;
+    MS-8.3 evict / ban for ever.
+    """
+    reason = f"{measure.get_kind_display()}: {measure.reason}"
+    if measure.kind == MeasureKind.DELIST_PRODUCT:
+        done = measure.product_id is not None and product_delist(
+            product=Product.objects.get(pk=measure.product_id), actor=actor, reason=reason
+        )
+        return f"product:{measure.product_id}" if done else "not listed"
+    if measure.kind == MeasureKind.DELIST_SAAS_PRODUCTS:
+        delisted = [
+            product.pk
+            for product in Product.objects.filter(
+                vendor_id=measure.vendor_id, saas_delivered=True, status=Product.Status.LISTED
+            ).order_by("pk")
+            if product_delist(product=product, actor=actor, reason=reason)
+        ]
+        return ("products:" + ",".join(map(str, delisted)))[:100] if delisted else "none listed"
+    if measure.kind == MeasureKind.DEDUCT_DEPOSIT:
+        entry = _vendor_services().deposit_deduct(
+            vendor=measure.vendor,
+            amount=measure.amount,
+            cause="violation",
+            reference=f"measure:{measure.pk}",
+            actor=actor,
+            reason=reason,
+        )
+        return f"ledger:{getattr(entry, 'pk', entry)}"
+    if measure.kind in (MeasureKind.EVICT, MeasureKind.BAN):
+        from vendors.models import Vendor
+
+        vendor = Vendor.objects.get(pk=measure.vendor_id)
+        if vendor.status == Vendor.Status.EVICTED:
+            return "already evicted"
+        _evict_service()(vendor=vendor, actor=actor, reason=reason)
+        return "evicted"
+    raise ValueError(f"{measure.kind} is not a one-shot measure")
+
+
+def deduction_reverse(*, measure: AppliedMeasure, actor: Any, reason: str) -> str:
+    """Reverse a carried-out deposit deduction with a ledger entry (revoked case)."""
+    entry = _vendor_services().deposit_reverse(
+        vendor=measure.vendor,
+        reference=f"measure:{measure.pk}",
+        actor=actor,
+        reason=reason,
+    )
+    return f"ledger:{getattr(entry, 'pk', entry)}"

@@ -1,0 +1,375 @@
+"""The measure overlay (DESIGN "Measures are overlays").
+
+- `measure_apply` records one sanction, idempotently per (vendor, kind, product, cause).
+- `measure_lift` ends one; `measures_lift` ends every measure of a cause, set-based.
+- `measure_approve` gives the second approval evict / ban / deduction need.
+- `vendor_state_recompute` is the ONE writer of the effective-state fields of the lower apps:
+  `Store.displayed/trading/closed`, `Vendor.can_publish/marketing_eligible`,
+  `Product.searchable/hidden_reason/content_shielded`. It derives them from all the vendor's
+  measures in force, so overlapping measures compose and lifting one never undoes another.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.utils import bulk_update_with_history
+
+from catalog.models import Product
+from compliance.models import (
+    ONE_SHOT_KINDS,
+    PRODUCT_KINDS,
+    AppliedMeasure,
+    CauseType,
+    MeasureKind,
+)
+from compliance.services.effects import measure_execute
+from marketplace.audit import save_audited
+from marketplace.exceptions import PermissionDenied, ValidationFailed
+from marketplace.money import to_money
+from vendors.models import Store, Vendor
+
+K = MeasureKind
+# What each kind does while in force. Vendor-wide kinds that hide every product of the vendor:
+HIDE_ALL_PRODUCTS = frozenset({K.SHIELD_STORE, K.SUSPEND_DISPLAY, K.CLOSE_STORE, K.EVICT, K.BAN})
+STORE_HIDDEN = frozenset({K.SHIELD_STORE, K.CLOSE_STORE, K.EVICT, K.BAN})
+STORE_NOT_TRADING = frozenset({K.SUSPEND_TRADING, K.CLOSE_STORE, K.EVICT, K.BAN})
+STORE_CLOSED = frozenset({K.CLOSE_STORE, K.EVICT, K.BAN})
+NO_PUBLISHING = frozenset({K.RESTRICT_PUBLISHING, K.EVICT, K.BAN})
+NO_MARKETING = frozenset({K.MARKETING_INELIGIBLE, K.EVICT, K.BAN})
+
+VENDOR_FIELDS = ("can_publish", "marketing_eligible")
+STORE_FIELDS = ("displayed", "trading", "closed")
+PRODUCT_FIELDS = ("searchable", "hidden_reason", "content_shielded")
+
+
+def _now(at: dt.datetime | None) -> dt.datetime:
+    return at if at is not None else timezone.now()
+
+
+def measure_apply(
+    *,
+    vendor: Vendor,
+    kind: str,
+    cause_type: str,
+    cause_id: str = "",
+    product: Product | None = None,
+    starts_at: dt.datetime | None = None,
+    ends_at: dt.datetime | None = None,
+    days: int | None = None,
+    amount: Decimal | str | None = None,
+    penalty_case: Any = None,
+    awaiting_approval: bool = False,
+    actor: Any,
+    reason: str,
+    recompute: bool = True,
+) -> AppliedMeasure:
+    """Record a sanction and bring its effect into force; idempotent per cause.
+
+    If the same (vendor, kind, product, cause) is already recorded and not lifted, that record
+    is returned and nothing changes (a retried click, a sweep run twice, or two concurrent
+    callers: the partial unique constraint lets only one insert win, the other reads it back).
+    `days` sets `ends_at` to `starts_at` + N days (MS-7 annex "for N days").
+    """
+    if not reason or not str(reason).strip():
+        raise ValidationFailed(_("A reason is required."), code="reason_required")
+    if kind not in MeasureKind.values:
+        raise ValidationFailed(_("Unknown measure kind."), code="unknown_measure")
+    if kind in PRODUCT_KINDS and product is None and kind != K.SHIELD_CONTENT:
+        raise ValidationFailed(_("This measure needs a product."), code="product_required")
+    if product is not None and product.vendor_id != vendor.pk:
+        raise ValidationFailed(
+            _("The product does not belong to this vendor."), code="product_vendor"
+        )
+    if kind == K.DEDUCT_DEPOSIT:
+        if amount is None or to_money(amount) <= 0:
+            raise ValidationFailed(_("A deduction needs a positive amount."), code="amount")
+        amount = to_money(amount)
+    else:
+        amount = None
+    start = _now(starts_at)
+    if days is not None:
+        ends_at = start + dt.timedelta(days=days)
+    if ends_at is not None and ends_at <= start:
+        raise ValidationFailed(_("A measure must end after it starts."), code="ends_before")
+    key = {
+        "vendor_id": vendor.pk,
+        "kind": kind,
+        "product_id": product.pk if product else None,
+        "cause_type": cause_type,
+        "cause_id": str(cause_id),
+    }
+    with transaction.atomic():
+        existing = AppliedMeasure.objects.select_for_update(of=("self",)).filter(
+            lifted_at__isnull=True, **key
+        )
+        found = existing.first()
+        if found is not None and found.ends_at is not None and found.ends_at <= start:
+            # Ran its course and nobody stamped it: close it so the cause can act anew.
+            _stamp_lifted(found, at=found.ends_at, actor=None, reason="ended")
+            found = None
+        if found is not None:
+            return found
+        measure = AppliedMeasure(
+            **key,
+            starts_at=start,
+            ends_at=ends_at,
+            amount=amount,
+            penalty_case=penalty_case,
+            awaiting_approval=awaiting_approval,
+            reason=reason,
+            created_by=actor if getattr(actor, "pk", None) else None,
+        )
+        try:
+            with transaction.atomic():  # savepoint: a concurrent twin may have won
+                save_audited(measure, actor=actor, reason=reason)
+        except IntegrityError:
+            return AppliedMeasure.objects.get(lifted_at__isnull=True, **key)
+        if recompute and not awaiting_approval:
+            vendor_state_recompute(vendor_ids=[vendor.pk], at=start, actor=actor, reason=reason)
+    return measure
+
+
+def _stamp_lifted(measure: AppliedMeasure, *, at: dt.datetime, actor: Any, reason: str) -> None:
+    measure.lifted_at = at
+    measure.lifted_by = actor if getattr(actor, "pk", None) else None
+    measure.lift_reason = reason
+    save_audited(
+        measure, actor=actor, reason=reason, update_fields=["lifted_at", "lifted_by", "lift_reason"]
+    )
+
+
+def measure_lift(
+    *,
+    measure: AppliedMeasure,
+    actor: Any,
+    reason: str,
+    at: dt.datetime | None = None,
+    recompute: bool = True,
+) -> AppliedMeasure:
+    """End one measure early. Idempotent: lifting a lifted measure changes nothing.
+
+    The vendor's state is re-derived from the measures still in force, so another measure
+    with the same effect keeps it (overlays compose).
+    """
+    if not reason or not str(reason).strip():
+        raise ValidationFailed(_("A reason is required."), code="reason_required")
+    moment = _now(at)
+    with transaction.atomic():
+        locked = AppliedMeasure.objects.select_for_update(of=("self",)).get(pk=measure.pk)
+        if locked.lifted_at is not None:
+            return locked
+        _stamp_lifted(locked, at=moment, actor=actor, reason=reason)
+        if recompute:
+            vendor_state_recompute(
+                vendor_ids=[locked.vendor_id], at=moment, actor=actor, reason=reason
+            )
+    return locked
+
+
+def measures_lift(
+    *,
+    cause_type: str,
+    cause_ids: Iterable[str] | None = None,
+    vendor_ids: Iterable[int] | None = None,
+    kinds: Iterable[str] | None = None,
+    actor: Any,
+    reason: str,
+    at: dt.datetime | None = None,
+) -> list[AppliedMeasure]:
+    """Lift every unlifted measure of a cause (e.g. a deposit made whole, failures repaired),
+    then recompute the vendors concerned once. Returns the measures lifted."""
+    moment = _now(at)
+    query = AppliedMeasure.objects.select_for_update(of=("self",)).filter(
+        lifted_at__isnull=True, cause_type=cause_type
+    )
+    if cause_ids is not None:
+        query = query.filter(cause_id__in=[str(c) for c in cause_ids])
+    if vendor_ids is not None:
+        query = query.filter(vendor_id__in=list(vendor_ids))
+    if kinds is not None:
+        query = query.filter(kind__in=list(kinds))
+    with transaction.atomic():
+        lifted = list(query.order_by("pk"))
+        for measure in lifted:
+            _stamp_lifted(measure, at=moment, actor=actor, reason=reason)
+        if lifted:
+            vendor_state_recompute(
+                vendor_ids={m.vendor_id for m in lifted}, at=moment, actor=actor, reason=reason
+            )
+    return lifted
+
+
+def measure_approve(*, measure: AppliedMeasure, actor: Any, reason: str) -> AppliedMeasure:
+    """Second approval of an evict, ban or deduction: a compliance lead other than the
+    reviewer who proposed it (MS-7, MS-8.3); the measure then comes into force."""
+    if not reason or not str(reason).strip():
+        raise ValidationFailed(_("A reason is required."), code="reason_required")
+    if not getattr(actor, "has_perm", None) or not actor.has_perm("compliance.approve_measure"):
+        raise PermissionDenied(_("Only a compliance lead may give the second approval."))
+    with transaction.atomic():
+        locked = AppliedMeasure.objects.select_for_update(of=("self",)).get(pk=measure.pk)
+        if not locked.awaiting_approval or locked.lifted_at is not None:
+            return locked
+        if locked.created_by_id == actor.pk:
+            raise PermissionDenied(
+                _("The second approver must be another compliance lead than the proposer."),
+                code="same_approver",
+            )
+        now = timezone.now()
+        locked.awaiting_approval = False
+        locked.approved_by = actor
+        locked.approved_at = now
+        if locked.starts_at < now:
+            # Timed measures run from approval, not from the proposal.
+            if locked.ends_at is not None:
+                locked.ends_at = now + (locked.ends_at - locked.starts_at)
+            locked.starts_at = now
+        save_audited(
+            locked,
+            actor=actor,
+            reason=reason,
+            update_fields=["awaiting_approval", "approved_by", "approved_at", "starts_at", "ends_at"],
+        )
+        vendor_state_recompute(vendor_ids=[locked.vendor_id], at=now, actor=actor, reason=reason)
+    return locked
+
+
+def _execute_due(vendor_ids: list[int], at: dt.datetime, actor: Any) -> None:
+    """Carry out one-shot measures in force and not yet carried out (delist, deduct, evict)."""
+    due = (
+        AppliedMeasure.objects.in_force(at)
+        .select_for_update(of=("self",))
+        .filter(vendor_id__in=vendor_ids, kind__in=ONE_SHOT_KINDS, executed_at__isnull=True)
+        .select_related("vendor", "created_by", "approved_by")
+        .order_by("pk")
+    )
+    for measure in due:
+        by = measure.approved_by or measure.created_by or actor
+        measure.execution_ref = measure_execute(measure=measure, at=at, actor=by)
+        measure.executed_at = at
+        save_audited(
+            measure,
+            actor=by,
+            reason=f"carried out: {measure.execution_ref}",
+            update_fields=["executed_at", "execution_ref"],
+        )
+
+
+def vendor_state_recompute(
+    *,
+    vendor_ids: Iterable[int],
+    at: dt.datetime | None = None,
+    actor: Any = None,
+    reason: str,
+) -> dict[str, int]:
+    """Derive each vendor's effective state from all its measures in force and write it.
+
+    Set-based: a fixed number of queries whatever the number of vendors (lock vendors, one-shot
+    acts due, measures in force, stores, products, then one bulk update + one bulk history
+    insert per changed model). History rows are written only for rows that change, with
+    `actor` and `reason`. Returns how many rows of each model changed.
+    """
+    moment = _now(at)
+    ids = sorted(set(vendor_ids))
+    changed = {"vendors": 0, "stores": 0, "products": 0}
+    if not ids:
+        return changed
+    with transaction.atomic():
+        # Lock the vendors in primary-key order: concurrent recomputes of the same vendor
+        # serialise here instead of writing interleaved states.
+        vendors = list(
+            Vendor.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk")
+        )
+        _execute_due(ids, moment, actor)
+        kinds_by_vendor: dict[int, set[str]] = defaultdict(set)
+        kinds_by_product: dict[int, set[str]] = defaultdict(set)
+        for vendor_id, kind, product_id in (
+            AppliedMeasure.objects.in_force(moment)
+            .filter(vendor_id__in=ids)
+            .values_list("vendor_id", "kind", "product_id")
+        ):
+            kinds_by_vendor[vendor_id].add(kind)
+            if product_id is not None:
+                kinds_by_product[product_id].add(kind)
+
+        vendor_changes = []
+        for vendor in vendors:
+            kinds = kinds_by_vendor.get(vendor.pk, set())
+            want = {
+                "can_publish": not (kinds & NO_PUBLISHING),
+                "marketing_eligible": not (kinds & NO_MARKETING),
+            }
+            if _assign(vendor, want):
+                vendor_changes.append(vendor)
+
+        store_changes = []
+        for store in Store.objects.filter(vendor_id__in=ids).order_by("pk"):
+            kinds = kinds_by_vendor.get(store.vendor_id, set())
+            want = {
+                "displayed": not (kinds & STORE_HIDDEN),
+                "trading": not (kinds & STORE_NOT_TRADING),
+                "closed": bool(kinds & STORE_CLOSED),
+            }
+            if _assign(store, want):
+                store_changes.append(store)
+
+        product_changes = []
+        for product in Product.objects.filter(vendor_id__in=ids).order_by("pk"):
+            vendor_kinds = kinds_by_vendor.get(product.vendor_id, set())
+            own = kinds_by_product.get(product.pk, set())
+            hiding = (vendor_kinds & HIDE_ALL_PRODUCTS) | (own & {K.HIDE_PRODUCT})
+            if product.saas_delivered and K.HIDE_SAAS_PRODUCTS in vendor_kinds:
+                hiding.add(K.HIDE_SAAS_PRODUCTS)
+            want = {
+                "searchable": not hiding,
+                "hidden_reason": ", ".join(sorted(hiding))[:300],
+                "content_shielded": K.SHIELD_CONTENT in own,
+            }
+            if _assign(product, want):
+                product_changes.append(product)
+
+        user = actor if getattr(actor, "pk", None) else None
+        for model, objs, fields, key in (
+            (Vendor, vendor_changes, VENDOR_FIELDS, "vendors"),
+            (Store, store_changes, STORE_FIELDS, "stores"),
+            (Product, product_changes, PRODUCT_FIELDS, "products"),
+        ):
+            if objs:
+                # Explicit bulk path that writes the history rows itself (DESIGN: no bulk ops
+                # on audited models unless they write history).
+                bulk_update_with_history(
+                    objs,
+                    model,
+                    list(fields),
+                    default_user=user,
+                    default_change_reason=reason,
+                )
+                changed[key] = len(objs)
+    return changed
+
+
+def _assign(obj: Any, want: dict[str, Any]) -> bool:
+    dirty = False
+    for field, value in want.items():
+        if getattr(obj, field) != value:
+            setattr(obj, field, value)
+            dirty = True
+    return dirty
+
+
+__all__ = [
+    "CauseType",
+    "measure_apply",
+    "measure_approve",
+    "measure_lift",
+    "measures_lift",
+    "vendor_state_recompute",
+]
