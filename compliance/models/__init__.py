@@ -2,5 +2,7 @@
 sweep's evaluations, settings and notifications (sweep)."""
 
 from compliance.models.measures import *  # noqa: F403
+from compliance.models.violations import *  # noqa: F403
+from compliance.models.imports import *  # noqa: F403
 from compliance.models.penalties import *  # noqa: F403
 from compliance.models.sweep import *  # noqa: F403

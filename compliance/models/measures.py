@@ -120,6 +120,14 @@ class AppliedMeasure(models.Model):
     amount = MoneyField(_("deduction (CNY)"), null=True, blank=True)
     cause_type = models.CharField(_("cause"), max_length=16, choices=CauseType.choices)
     cause_id = models.CharField(_("cause reference"), max_length=64, blank=True, default="")
+    penalty_case = models.ForeignKey(
+        "compliance.PenaltyCase",
+        verbose_name=_("penalty case"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="measures",
+    )
     reason = models.TextField(_("reason"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

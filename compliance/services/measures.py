@@ -212,7 +212,7 @@ def measure_approve(*, measure: AppliedMeasure, actor: Any, reason: str) -> Appl
     reviewer who proposed it (MS-7, MS-8.3); the measure then comes into force."""
     if not reason or not str(reason).strip():
         raise ValidationFailed(_("A reason is required."), code="reason_required")
-    if not getattr(actor, "has_perm", None) or not actor.has_perm("compliance.approve_measure"):
+    if not getattr(actor, "has_perm", None) or not actor.has_perm("compliance.approve_penaltycase"):
         raise PermissionDenied(_("Only a compliance lead may give the second approval."))
     with transaction.atomic():
         locked = AppliedMeasure.objects.select_for_update(of=("self",)).get(pk=measure.pk)
