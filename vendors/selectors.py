@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import DecimalField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from vendors.models import Vendor
+from marketplace.money import ZERO, to_money
+from marketplace.timeutils import china_date
+from vendors.models import (
+    BannedIdentity,
+    DepositEntry,
+    DepositTier,
+    OnboardingApplication,
+    TopUpObligation,
+    Vendor,
+    VendorDocument,
+)
+from vendors.models.onboarding import EXPIRY_WARNING_DAYS
 
 
 def vendor_for_user(*, user: Any) -> Vendor:
@@ -20,3 +38,156 @@ def vendor_for_user(*, user: Any) -> Vendor:
     if staff is None:
         raise PermissionDenied
     return staff.vendor
+
+
+# --- scoping selectors for vendor pages (isolation) -------------------------------------------
+
+
+def applications_for_vendor(*, user: Any) -> QuerySet[OnboardingApplication]:
+    return OnboardingApplication.objects.filter(vendor=vendor_for_user(user=user))
+
+
+def documents_for_vendor(*, user: Any) -> QuerySet[VendorDocument]:
+    return VendorDocument.objects.filter(vendor=vendor_for_user(user=user))
+
+
+def deposit_entries_for_vendor(*, user: Any) -> QuerySet[DepositEntry]:
+    return DepositEntry.objects.filter(vendor=vendor_for_user(user=user)).select_related("reverses")
+
+
+# --- bans (MS-8.3) ----------------------------------------------------------------------------
+
+
+def banned_identities(*, credit_code: str = "", cloud_account_id: str = "") -> list[BannedIdentity]:
+    """Bans matching a credit code or a cloud account (either may be empty)."""
+    query = Q(pk__in=[])
+    if credit_code:
+        query |= Q(kind=BannedIdentity.Kind.CREDIT_CODE, value=credit_code.strip().upper())
+    if cloud_account_id:
+        query |= Q(kind=BannedIdentity.Kind.CLOUD_ACCOUNT, value=cloud_account_id.strip())
+    return list(BannedIdentity.objects.filter(query))
+
+
+# --- documents (MS-6.1.1) ---------------------------------------------------------------------
+
+
+def documents_expiring(
+    *, on: dt.date | None = None, within_days: int = EXPIRY_WARNING_DAYS
+) -> QuerySet[VendorDocument]:
+    """Current documents already expired or expiring within `within_days` of `on` (MS-6.1.1).
+
+    Set-based (one query whatever the number of vendors): the sweep and the admin use it.
+    `on` is a China day; it defaults to today in China.
+    """
+    on = on or china_date(timezone.now())
+    return (
+        VendorDocument.objects.filter(
+            replaced_at__isnull=True, valid_until__lte=on + dt.timedelta(days=within_days)
+        )
+        .select_related("vendor")
+        .order_by("valid_until", "pk")
+    )
+
+
+# --- the deposit (MS-3.1.5) -------------------------------------------------------------------
+
+
+_MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+
+@dataclass(frozen=True)
+class DepositPosition:
+    balance: Decimal
+    owed: Decimal
+    required: Decimal
+
+    @property
+    def shortfall(self) -> Decimal:
+        return max(self.required - self.balance, ZERO)
+
+    @property
+    def whole(self) -> bool:
+        """The deposit covers the required amount and nothing is owed (MS-3.1.5 ③)."""
+        return self.shortfall == ZERO and self.owed <= ZERO
+
+    @property
+    def to_top_up(self) -> Decimal:
+        return self.shortfall + max(self.owed, ZERO)
+
+
+def _sums(vendor_ids: Iterable[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    rows = (
+        DepositEntry.objects.filter(vendor_id__in=list(vendor_ids))
+        .values("vendor_id")
+        .annotate(
+            balance=Coalesce(Sum("delta"), Value(ZERO), output_field=_MONEY),
+            owed=Coalesce(Sum("owed_delta"), Value(ZERO), output_field=_MONEY),
+        )
+        .order_by()
+    )
+    return {r["vendor_id"]: (to_money(r["balance"]), to_money(r["owed"])) for r in rows}
+
+
+def deposit_balance(vendor: Vendor) -> Decimal:
+    """The deposit held: the sum of the ledger's entries (one aggregate query)."""
+    total = DepositEntry.objects.filter(vendor=vendor).aggregate(
+        balance=Coalesce(Sum("delta"), Value(ZERO), output_field=_MONEY)
+    )["balance"]
+    return to_money(total)
+
+
+def deposit_owed(vendor: Vendor) -> Decimal:
+    """What deductions could not take from the deposit and the vendor still owes."""
+    total = DepositEntry.objects.filter(vendor=vendor).aggregate(
+        owed=Coalesce(Sum("owed_delta"), Value(ZERO), output_field=_MONEY)
+    )["owed"]
+    return to_money(total)
+
+
+def deposit_balances(*, vendor_ids: Iterable[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    """(balance, owed) per vendor id, in one query; vendors without entries are absent."""
+    return _sums(vendor_ids)
+
+
+def required_deposits(*, vendor_ids: Iterable[int], on: dt.date) -> dict[int, Decimal]:
+    """MS-3.1.5 ①: per vendor, the highest tier in force on `on` among its categories.
+
+    One query for any number of vendors; a vendor without categories requires nothing.
+    """
+    ids = list(vendor_ids)
+    rows = (
+        DepositTier.objects.filter(category__vendors__in=ids, effective_from__lte=on)
+        .values_list("category__vendors", "category_id", "amount")
+        .order_by("category__vendors", "category_id", "-effective_from")
+    )
+    latest: dict[tuple[int, int], Decimal] = {}
+    for vendor_id, category_id, amount in rows:
+        latest.setdefault((vendor_id, category_id), amount)  # first row = latest tier in force
+    required = dict.fromkeys(ids, ZERO)
+    for (vendor_id, _category_id), amount in latest.items():
+        required[vendor_id] = max(required[vendor_id], to_money(amount))
+    return required
+
+
+def required_deposit(vendor: Vendor, on: dt.date | None = None) -> Decimal:
+    """MS-3.1.5 ①: the deposit `vendor` owes on the China day `on` (default today)."""
+    on = on or china_date(timezone.now())
+    return required_deposits(vendor_ids=[vendor.pk], on=on)[vendor.pk]
+
+
+def deposit_position(vendor: Vendor, on: dt.date | None = None) -> DepositPosition:
+    balance, owed = _sums([vendor.pk]).get(vendor.pk, (ZERO, ZERO))
+    return DepositPosition(balance=balance, owed=owed, required=required_deposit(vendor, on))
+
+
+def open_obligations(vendor: Vendor | None = None) -> QuerySet[TopUpObligation]:
+    """Open top-up obligations (MS-3.1.5 ③), earliest due first; all vendors when None."""
+    qs = TopUpObligation.objects.filter(closed_at__isnull=True).select_related("vendor")
+    if vendor is not None:
+        qs = qs.filter(vendor=vendor)
+    return qs.order_by("due_at", "pk")
+
+
+def overdue_obligations(*, at: dt.datetime) -> QuerySet[TopUpObligation]:
+    """Open obligations whose due time has passed at `at` (for the sweep; one query)."""
+    return open_obligations().filter(due_at__lt=at)

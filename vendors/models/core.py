@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
+from vendors.validators import validate_cloud_account_id, validate_credit_code
+
 
 class Category(models.Model):
     """A product category: it sets the deposit tier (MS-3.1.5 ①) and the service-fee rate."""
@@ -45,8 +47,11 @@ class Vendor(models.Model):
         max_length=18,
         unique=True,
         help_text=_("统一社会信用代码, 18 characters"),
+        validators=[validate_credit_code],
     )
-    cloud_account_id = models.CharField(_("cloud account ID"), max_length=64, unique=True)
+    cloud_account_id = models.CharField(
+        _("cloud account ID"), max_length=64, unique=True, validators=[validate_cloud_account_id]
+    )
     status = FSMField(_("status"), default=Status.APPLYING, choices=Status.choices, protected=False)
     categories = models.ManyToManyField(
         Category, verbose_name=_("categories sold in"), blank=True, related_name="vendors"
@@ -64,6 +69,8 @@ class Vendor(models.Model):
         permissions = [
             ("activate_vendor", _("Can activate a vendor")),
             ("evict_vendor", _("Can evict a vendor")),
+            ("suspend_vendor", _("Can suspend or reinstate a vendor")),
+            ("manage_vendor_exit", _("Can begin and complete a vendor's exit")),
         ]
 
     def __str__(self) -> str:
@@ -86,6 +93,42 @@ class Vendor(models.Model):
     )
     def evict(self) -> None:
         """Evicted for serious violations and banned for ever (MS-8.3)."""
+
+    @transition(
+        field=status,
+        source=Status.ACTIVE,
+        target=Status.SUSPENDED,
+        permission="vendors.suspend_vendor",
+    )
+    def suspend(self) -> None:
+        """The platform suspends the vendor's cooperation (a reviewer's decision, with reason)."""
+
+    @transition(
+        field=status,
+        source=Status.SUSPENDED,
+        target=Status.ACTIVE,
+        permission="vendors.suspend_vendor",
+    )
+    def reinstate(self) -> None:
+        """A suspension is lifted."""
+
+    @transition(
+        field=status,
+        source=[Status.ACTIVE, Status.SUSPENDED],
+        target=Status.EXITING,
+        permission="vendors.manage_vendor_exit",
+    )
+    def begin_exit(self) -> None:
+        """The term ends or either side ends it (MS-8.1, MS-8.2); exit handling starts."""
+
+    @transition(
+        field=status,
+        source=Status.EXITING,
+        target=Status.EXITED,
+        permission="vendors.manage_vendor_exit",
+    )
+    def complete_exit(self) -> None:
+        """Exit handling is done (MS-8.4); the deposit may then be refunded (MS-3.1.5 ④)."""
 
 
 class Store(models.Model):

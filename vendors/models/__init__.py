@@ -1,0 +1,40 @@
+"""Vendor models, one module per concern; imported here so Django and other apps find them."""
+
+from vendors.models.core import Category, Store, Vendor, VendorStaff
+from vendors.models.deposit import (
+    DeductionCause,
+    DepositEntry,
+    DepositRefund,
+    DepositTier,
+    EntryKind,
+    TopUpObligation,
+)
+from vendors.models.onboarding import (
+    BannedIdentity,
+    CheckResult,
+    DocumentKind,
+    ExtraCondition,
+    ExtraConditionResult,
+    OnboardingApplication,
+    VendorDocument,
+)
+
+__all__ = [
+    "BannedIdentity",
+    "Category",
+    "CheckResult",
+    "DeductionCause",
+    "DepositEntry",
+    "DepositRefund",
+    "DepositTier",
+    "DocumentKind",
+    "EntryKind",
+    "ExtraCondition",
+    "ExtraConditionResult",
+    "OnboardingApplication",
+    "Store",
+    "TopUpObligation",
+    "Vendor",
+    "VendorDocument",
+    "VendorStaff",
+]

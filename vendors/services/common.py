@@ -1,0 +1,51 @@
+"""Helpers shared by the vendors services: locking, reasons, amounts."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from marketplace.exceptions import ValidationFailed
+from marketplace.money import to_money
+from vendors.models import Vendor
+
+
+def lock_vendor(vendor: Vendor | int) -> Vendor:
+    """Lock the vendor row: every ledger and status write of one vendor goes through it.
+
+    Serialising on the vendor row (not on the entries) is what stops two concurrent
+    deductions from both reading the same balance.
+    """
+    pk = vendor.pk if isinstance(vendor, Vendor) else vendor
+    return Vendor.objects.select_for_update(of=("self",)).get(pk=pk)
+
+
+def require_reason(reason: str | None) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise ValidationFailed(_("A reason is required."), code="reason_required")
+    return text
+
+
+def positive_amount(value: Any) -> Decimal:
+    """A strictly positive CNY amount with two places, or a clear error."""
+    try:
+        amount = to_money(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed(
+            _("Enter an amount in yuan, such as 1000.00."), code="amount_invalid"
+        ) from exc
+    if amount <= 0:
+        raise ValidationFailed(_("The amount must be greater than zero."), code="amount_invalid")
+    return amount
+
+
+def validation_failed(error: ValidationError) -> ValidationFailed:
+    """A Django ValidationError as a domain error with one readable message."""
+    messages = error.messages if hasattr(error, "messages") else [str(error)]
+    exc = ValidationFailed("%(messages)s", code="invalid", messages=" ".join(messages))
+    exc.items = list(messages)  # type: ignore[attr-defined]
+    return exc

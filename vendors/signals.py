@@ -1,0 +1,8 @@
+"""Domain signals this app sends to the apps above it (always on commit)."""
+
+from django.dispatch import Signal
+
+# Sent when top-ups (or a reversal) make a vendor's deposit whole and close its open top-up
+# obligations (MS-3.1.5 ③): compliance lifts the deposit measures at once.
+# Arguments: vendor_id.
+deposit_made_whole = Signal()
