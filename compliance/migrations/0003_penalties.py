@@ -11,9 +11,9 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0003_load_kind_policies_and_fee_rate'),
+        ('catalog', '0001_initial'),
         ('compliance', '0002_sweep'),
-        ('vendors', '0003_default_categories_and_tiers'),
+        ('vendors', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
