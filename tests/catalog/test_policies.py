@@ -131,7 +131,9 @@ def test_ms_2_6_rate_must_be_a_fraction():
             category=None, rate=Decimal("1.0000"), effective_from=dt.date(2026, 1, 2)
         )
     with pytest.raises(ValidationError):
-        ServiceFeeRate(category=None, rate=Decimal("-0.01"), effective_from=dt.date(2026, 1, 2)).full_clean()
+        ServiceFeeRate(
+            category=None, rate=Decimal("-0.01"), effective_from=dt.date(2026, 1, 2)
+        ).full_clean()
 
 
 def test_ms_2_6_no_rate_in_force_is_an_error():

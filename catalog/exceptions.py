@@ -1,0 +1,46 @@
+"""Domain errors of the catalogue, each with a stable code and a translatable message."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from marketplace.exceptions import PermissionDenied, StateConflict, ValidationFailed
+
+
+class ZeroPriceForbidden(ValidationFailed):
+    """MS-4.1.5."""
+
+    code = "zero_price_forbidden"
+    default_message = _(
+        "Access-type SaaS and manual-service products may not have a 0-price specification; "
+        "offer a trial specification instead (MS-4.1.5)."
+    )
+
+
+class InvalidSpecification(ValidationFailed):
+    code = "invalid_specification"
+    default_message = _("The specification is not valid.")
+
+
+class VendorMayNotPublish(PermissionDenied):
+    """Only an active vendor whose publishing is not restricted may submit."""
+
+    code = "vendor_may_not_publish"
+    default_message = _("Your company may not submit products at the moment.")
+
+
+class TransitionRefused(StateConflict):
+    code = "transition_not_allowed"
+    default_message = _("This action is not allowed in the current state.")
+
+
+class ReviewIncomplete(StateConflict):
+    """MS-4.1.4: approval needs a pass on every item."""
+
+    code = "review_items_not_passed"
+    default_message = _("The review cannot be approved: every item must pass (MS-4.1.4, MS-3.1.6).")
+
+
+class ReasonRequired(ValidationFailed):
+    code = "reason_required"
+    default_message = _("Give a reason.")

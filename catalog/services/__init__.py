@@ -1,0 +1,32 @@
+"""Every write to the catalogue. Re-exported here so callers import `catalog.services`."""
+
+from catalog.services.products import (
+    SpecInput,
+    product_create,
+    product_delist,
+    product_relist_submit,
+    product_submit,
+    specification_add,
+)
+from catalog.services.reviews import (
+    security_review_approve,
+    security_review_record,
+    security_review_reject,
+    security_review_start,
+)
+from catalog.services.revisions import revision_create, revision_submit
+
+__all__ = [
+    "SpecInput",
+    "product_create",
+    "product_delist",
+    "product_relist_submit",
+    "product_submit",
+    "revision_create",
+    "revision_submit",
+    "security_review_approve",
+    "security_review_record",
+    "security_review_reject",
+    "security_review_start",
+    "specification_add",
+]

@@ -1,0 +1,134 @@
+"""Helpers the catalogue services share: input checks, vendor checks, transitions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from django_fsm import can_proceed, has_transition_perm
+
+from catalog.exceptions import (
+    InvalidSpecification,
+    ReasonRequired,
+    TransitionRefused,
+    VendorMayNotPublish,
+    ZeroPriceForbidden,
+)
+from catalog.models import Specification, zero_price_refused
+from marketplace.exceptions import PermissionDenied
+from marketplace.money import to_money
+from vendors.models import Vendor
+
+
+@dataclass(frozen=True)
+class SpecInput:
+    """A specification as a vendor enters it; `price` is a string or Decimal, never a float."""
+
+    name: str
+    price: Decimal | str
+    billing_period: str = Specification.BillingPeriod.ONCE
+    is_trial: bool = False
+
+    def as_snapshot(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "price": str(to_money(self.price)),
+            "billing_period": self.billing_period,
+            "is_trial": self.is_trial,
+        }
+
+
+def clean_spec(*, kind: str, spec: SpecInput) -> SpecInput:
+    """Check one specification; returns it with the price as a 2-place Decimal."""
+    name = (spec.name or "").strip()
+    if not name:
+        raise InvalidSpecification(_("Give the specification a name."), code="spec_name_missing")
+    try:
+        price = to_money(spec.price)
+    except (TypeError, ValueError) as exc:
+        raise InvalidSpecification(
+            _("The price %(price)s is not an amount."), code="spec_price_invalid", price=spec.price
+        ) from exc
+    if price < 0:
+        raise InvalidSpecification(_("A price cannot be negative."), code="spec_price_negative")
+    if price.adjusted() >= 12:  # MoneyField holds 14 digits, 2 of them decimals
+        raise InvalidSpecification(_("The price is too large."), code="spec_price_too_large")
+    if spec.billing_period not in Specification.BillingPeriod.values:
+        raise InvalidSpecification(
+            _("Unknown billing period %(period)s."),
+            code="spec_period_invalid",
+            period=spec.billing_period,
+        )
+    if zero_price_refused(kind=kind, price=price, is_trial=spec.is_trial):  # MS-4.1.5
+        raise ZeroPriceForbidden()
+    return SpecInput(
+        name=name, price=price, billing_period=spec.billing_period, is_trial=bool(spec.is_trial)
+    )
+
+
+def clean_specs(*, kind: str, specs: list[SpecInput]) -> list[SpecInput]:
+    cleaned = [clean_spec(kind=kind, spec=spec) for spec in specs]
+    names = [spec.name for spec in cleaned]
+    if len(set(names)) != len(names):
+        raise InvalidSpecification(
+            _("Two specifications have the same name."), code="spec_name_duplicate"
+        )
+    return cleaned
+
+
+def require_sellable_specs(specs: list[SpecInput]) -> None:
+    """A product goes to review with at least one paid-for (non-trial) specification."""
+    if not any(not spec.is_trial for spec in specs):
+        raise InvalidSpecification(
+            _("Add at least one specification that is not a trial."), code="no_specification"
+        )
+
+
+def ensure_vendor_may_publish(vendor: Vendor) -> None:
+    """Only an active vendor whose publishing is not restricted may submit (RULES, MS-7)."""
+    if vendor.status != Vendor.Status.ACTIVE:
+        raise VendorMayNotPublish(
+            _("Only an active vendor may submit products; yours is %(status)s."),
+            code="vendor_not_active",
+            status=vendor.get_status_display(),
+        )
+    if not vendor.can_publish:
+        raise VendorMayNotPublish(
+            _("Publishing products is restricted for your company at the moment."),
+            code="publishing_restricted",
+        )
+
+
+def require_reason(reason: str | None) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise ReasonRequired()
+    return text
+
+
+_NO_PERM_CHECK = object()
+
+
+def run_transition(
+    method: Callable[..., Any], *args: Any, actor: Any = _NO_PERM_CHECK, **kwargs: Any
+) -> None:
+    """Run an FSM transition in memory.
+
+    A transition not allowed from the current state raises a translated `TransitionRefused`;
+    when `actor` is given, the transition's `permission=` is checked too (django-fsm does not
+    check it itself). `actor=None` is the system acting under a rule, which needs no role.
+    """
+    if not can_proceed(method, check_conditions=False):
+        instance = method.__self__
+        state_field = "status" if hasattr(instance, "status") else "outcome"
+        raise TransitionRefused(
+            _("Not allowed while the %(object)s is %(state)s."),
+            object=instance._meta.verbose_name,
+            state=getattr(instance, f"get_{state_field}_display")(),
+        )
+    if actor is not _NO_PERM_CHECK and actor is not None and not has_transition_perm(method, actor):
+        raise PermissionDenied()
+    method(*args, **kwargs)

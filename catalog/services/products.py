@@ -1,0 +1,193 @@
+"""Writes to products and their specifications: create, submit, relist, delist."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from catalog.exceptions import InvalidSpecification, TransitionRefused
+from catalog.models import Product, ProductKind, SalesMode, Specification
+from catalog.services.common import (
+    SpecInput,
+    clean_spec,
+    clean_specs,
+    ensure_vendor_may_publish,
+    require_reason,
+    require_sellable_specs,
+    run_transition,
+)
+from marketplace.audit import create_audited, save_audited
+from marketplace.exceptions import ValidationFailed
+from vendors.models import Category, Vendor
+
+# Content may be edited in place only while nobody buys or reviews it.
+EDITABLE_STATUSES = (Product.Status.DRAFT, Product.Status.REJECTED, Product.Status.DELISTED)
+# A vendor that left or was evicted cannot start new products.
+CLOSED_VENDOR_STATUSES = (Vendor.Status.EXITING, Vendor.Status.EXITED, Vendor.Status.EVICTED)
+
+
+def _lock_product(product: Product) -> Product:
+    return Product.objects.select_for_update(of=("self",)).get(pk=product.pk)
+
+
+def _specs_of(product: Product) -> list[SpecInput]:
+    return [
+        SpecInput(
+            name=spec.name,
+            price=spec.price,
+            billing_period=spec.billing_period,
+            is_trial=spec.is_trial,
+        )
+        for spec in product.specifications.filter(active=True)
+    ]
+
+
+def product_create(
+    *,
+    vendor: Vendor,
+    actor: Any,
+    kind: str,
+    category: Category,
+    title: str,
+    description: str = "",
+    tags: str = "",
+    deployment: str = "",
+    saas_delivered: bool = False,
+    sales_mode: str = SalesMode.PLATFORM,
+    specifications: list[SpecInput] | None = None,
+) -> Product:
+    """Create a draft product with its specifications.
+
+    The category joins the vendor's categories: the deposit owed is the highest tier among
+    them (MS-3.1.5 ①).
+    """
+    if kind not in ProductKind.values:
+        raise ValidationFailed(_("Unknown product kind %(kind)s."), code="invalid_kind", kind=kind)
+    if sales_mode not in SalesMode.values:
+        raise ValidationFailed(_("Unknown sales mode."), code="invalid_sales_mode")
+    title = (title or "").strip()
+    if not title:
+        raise ValidationFailed(_("Give the product a title."), code="title_missing")
+    specs = clean_specs(kind=kind, specs=list(specifications or []))
+    with transaction.atomic():
+        vendor = Vendor.objects.select_for_update(of=("self",)).get(pk=vendor.pk)
+        if vendor.status in CLOSED_VENDOR_STATUSES:
+            raise TransitionRefused(
+                _("A vendor that is %(status)s cannot create products."),
+                code="vendor_closed",
+                status=vendor.get_status_display(),
+            )
+        product = create_audited(
+            Product,
+            actor=actor,
+            reason="product created as a draft",
+            vendor=vendor,
+            kind=kind,
+            category=category,
+            title=title,
+            description=description,
+            tags=tags,
+            deployment=deployment,
+            saas_delivered=saas_delivered,
+            sales_mode=sales_mode,
+        )
+        for spec in specs:
+            _create_spec(product=product, spec=spec, actor=actor)
+        vendor.categories.add(category)  # MS-3.1.5 ①: the deposit tier follows categories
+    return product
+
+
+def _create_spec(*, product: Product, spec: SpecInput, actor: Any) -> Specification:
+    return create_audited(
+        Specification,
+        actor=actor,
+        reason="specification added",
+        product=product,
+        name=spec.name,
+        price=spec.price,
+        billing_period=spec.billing_period,
+        is_trial=spec.is_trial,
+    )
+
+
+def specification_add(*, product: Product, actor: Any, spec: SpecInput) -> Specification:
+    """Add a specification to a product that is not on sale nor under review.
+
+    A listed product changes its specifications through a revision (MS-6.1.2).
+    """
+    spec = clean_spec(kind=product.kind, spec=spec)  # MS-4.1.5 among others
+    with transaction.atomic():
+        product = _lock_product(product)
+        if product.status not in EDITABLE_STATUSES:
+            raise TransitionRefused(
+                _(
+                    "Specifications of a %(status)s product cannot be changed directly; "
+                    "a listed product is updated through a revision (MS-6.1.2)."
+                ),
+                status=product.get_status_display(),
+            )
+        if product.specifications.filter(active=True, name=spec.name).exists():
+            raise InvalidSpecification(
+                _("Two specifications have the same name."), code="spec_name_duplicate"
+            )
+        return _create_spec(product=product, spec=spec, actor=actor)
+
+
+def _submit(product: Product, *, actor: Any, transition_name: str, reason: str) -> Product:
+    with transaction.atomic():
+        product = _lock_product(product)
+        vendor = Vendor.objects.select_for_update(of=("self",)).get(pk=product.vendor_id)
+        ensure_vendor_may_publish(vendor)
+        specs = _specs_of(product)
+        require_sellable_specs(specs)
+        clean_specs(kind=product.kind, specs=specs)  # MS-4.1.5 re-checked on what is sent
+        run_transition(getattr(product, transition_name))
+        save_audited(
+            product,
+            actor=actor,
+            reason=reason,
+            update_fields=["status", "rejection_reason", "updated_at"],
+        )
+    return product
+
+
+def product_submit(*, product: Product, actor: Any) -> Product:
+    """Draft (or rejected, after fixing) → submitted for security review (MS-4.1.1)."""
+    return _submit(
+        product,
+        actor=actor,
+        transition_name="submit",
+        reason="submitted for security review (MS-4.1.1)",
+    )
+
+
+def product_relist_submit(*, product: Product, actor: Any) -> Product:
+    """Delisted → submitted: back on sale only through security review again (MS-4.1.1)."""
+    return _submit(
+        product,
+        actor=actor,
+        transition_name="relist_submit",
+        reason="relisting submitted for security review (MS-4.1.1)",
+    )
+
+
+def product_delist(*, product: Product, actor: Any, reason: str) -> Product:
+    """Listed → delisted (下架). Used by reviewers and by compliance measures.
+
+    `actor` None is the system acting under a rule (the reason names it); a user actor
+    needs the `catalog.delist_product` permission.
+    """
+    reason = require_reason(reason)
+    with transaction.atomic():
+        product = _lock_product(product)
+        run_transition(product.delist, actor=actor, reason=reason, at=timezone.now())
+        save_audited(
+            product,
+            actor=actor,
+            reason=reason,
+            update_fields=["status", "delist_reason", "delisted_at", "updated_at"],
+        )
+    return product
