@@ -178,8 +178,12 @@ class RuleSetting(models.Model):
         _("improvement period (days)"), default=30, validators=[MinValueValidator(1)]
     )
     # MS-3.1.5 ③: which of the measures the rule allows the platform applies.
-    deposit_suspend_display = models.BooleanField(_("unpaid deposit: suspend display"), default=True)
-    deposit_suspend_trading = models.BooleanField(_("unpaid deposit: suspend trading"), default=True)
+    deposit_suspend_display = models.BooleanField(
+        _("unpaid deposit: suspend display"), default=True
+    )
+    deposit_suspend_trading = models.BooleanField(
+        _("unpaid deposit: suspend trading"), default=True
+    )
     deposit_close_store = models.BooleanField(_("unpaid deposit: close store"), default=False)
     # MS-3.1.5 ④: how many working days before the due date finance is warned.
     refund_due_notice_working_days = models.PositiveIntegerField(

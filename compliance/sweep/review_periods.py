@@ -1,0 +1,58 @@
+"""MS-2.8: orders whose review period ended are marked closed, so refund queues and the
+refund-rate KPI read a stored fact instead of recomputing it.
+
+`Order.review_period_closed` is a DERIVED, NON-AUDITED fact: it is exactly
+`review_period_ends_at <= now`, and `review_period_ends_at` itself is audited (history of the
+order). Marking it is therefore one set-based UPDATE that writes no history rows
+(docs/decisions/sweep.md): at marketplace scale the first run would otherwise write millions
+of history rows for a fact the history already implies. One evaluation row per run records
+how many orders were closed and up to which moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from compliance.models import EvaluationOutcome, SweepRule
+from compliance.sweep.base import Action, Outcome, Plan, Rule, SweepContext
+from orders.models import Order
+
+RULE_ID = "MS-2.8"
+
+
+class ReviewPeriodRule(Rule):
+    name = SweepRule.REVIEW_PERIODS
+    rule_id = RULE_ID
+
+    def _due(self, ctx: SweepContext, vendor_ids: Sequence[int] | None):
+        return Order.objects.filter(
+            review_period_closed=False,
+            review_period_ends_at__isnull=False,
+            review_period_ends_at__lte=ctx.as_of,
+            **self.vendor_filter(vendor_ids),
+        )
+
+    def plan(self, ctx: SweepContext, *, vendor_ids: Sequence[int] | None = None) -> Plan:
+        # Uses the partial index on open review periods; no row is loaded.
+        if not self._due(ctx, vendor_ids).exists():
+            return Plan(examined=0, actions=[])
+        data = {"vendor_ids": list(vendor_ids) if vendor_ids is not None else None}
+        return Plan(examined=1, actions=[Action("close", None, "orders", "", data=data)])
+
+    def execute(self, ctx: SweepContext, actions: Sequence[Action]) -> list[Outcome]:
+        outcomes = []
+        for a in actions:
+            # Derived, non-audited flag: a plain set-based UPDATE (see the module docstring).
+            closed = self._due(ctx, a.data["vendor_ids"]).update(review_period_closed=True)
+            if closed:
+                outcomes.append(
+                    Outcome(
+                        outcome=EvaluationOutcome.RECORDED,
+                        vendor_id=None,
+                        subject_type="orders",
+                        subject_id="",
+                        figures={"orders_closed": closed, "review_period_ended_by": ctx.as_of},
+                        message=f"{closed} review periods closed",
+                    )
+                )
+        return outcomes
