@@ -68,9 +68,7 @@ PRODUCT_KINDS = frozenset(
     {MeasureKind.SHIELD_CONTENT, MeasureKind.DELIST_PRODUCT, MeasureKind.HIDE_PRODUCT}
 )
 # Kinds that need a second approver, a compliance lead other than the proposer (MS-7, MS-8.3).
-SECOND_APPROVAL_KINDS = frozenset(
-    {MeasureKind.DEDUCT_DEPOSIT, MeasureKind.EVICT, MeasureKind.BAN}
-)
+SECOND_APPROVAL_KINDS = frozenset({MeasureKind.DEDUCT_DEPOSIT, MeasureKind.EVICT, MeasureKind.BAN})
 
 
 class CauseType(models.TextChoices):

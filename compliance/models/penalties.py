@@ -39,6 +39,7 @@ class CaseSource(models.TextChoices):
 
 
 S = CaseStatus
+_APP = "compliance"
 
 
 class PenaltyCase(models.Model):
@@ -135,23 +136,48 @@ class PenaltyCase(models.Model):
         return self.reference
 
     # Transitions: state only; permission checks and effects are in the services.
-    @transition(field=status, source=S.REPORTED, target=S.CONFIRMED)
+    @transition(
+        field=status,
+        source=S.REPORTED,
+        target=S.CONFIRMED,
+        permission=f"{_APP}.confirm_penaltycase",
+    )
     def confirm(self) -> None:
         pass
 
-    @transition(field=status, source=[S.REPORTED, S.CONFIRMED], target=S.DISMISSED)
+    @transition(
+        field=status,
+        source=[S.REPORTED, S.CONFIRMED],
+        target=S.DISMISSED,
+        permission=f"{_APP}.confirm_penaltycase",
+    )
     def dismiss(self) -> None:
         pass
 
-    @transition(field=status, source=S.CONFIRMED, target=S.PENDING_APPROVAL)
+    @transition(
+        field=status,
+        source=S.CONFIRMED,
+        target=S.PENDING_APPROVAL,
+        permission=f"{_APP}.apply_penaltycase",
+    )
     def propose(self) -> None:
         """MS-7 / MS-8.3: evict, ban or a deduction waits for a second approver."""
 
-    @transition(field=status, source=[S.CONFIRMED, S.PENDING_APPROVAL], target=S.APPLIED)
+    @transition(
+        field=status,
+        source=[S.CONFIRMED, S.PENDING_APPROVAL],
+        target=S.APPLIED,
+        permission=f"{_APP}.apply_penaltycase",
+    )
     def apply(self) -> None:
         pass
 
-    @transition(field=status, source=S.PENDING_APPROVAL, target=S.CONFIRMED)
+    @transition(
+        field=status,
+        source=S.PENDING_APPROVAL,
+        target=S.CONFIRMED,
+        permission=f"{_APP}.approve_penaltycase",
+    )
     def reject_proposal(self) -> None:
         pass
 
@@ -159,11 +185,18 @@ class PenaltyCase(models.Model):
     def appeal(self) -> None:
         pass
 
-    @transition(field=status, source=S.APPEALED, target=S.UPHELD)
+    @transition(
+        field=status, source=S.APPEALED, target=S.UPHELD, permission=f"{_APP}.decide_appeal"
+    )
     def uphold(self) -> None:
         pass
 
-    @transition(field=status, source=[S.APPLIED, S.APPEALED, S.UPHELD], target=S.REVOKED)
+    @transition(
+        field=status,
+        source=[S.APPLIED, S.APPEALED, S.UPHELD],
+        target=S.REVOKED,
+        permission=f"{_APP}.decide_appeal",
+    )
     def revoke(self) -> None:
         pass
 

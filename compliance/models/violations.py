@@ -42,9 +42,7 @@ class ViolationType(models.Model):
 
     def version_on(self, day: dt.date) -> ViolationVersion | None:
         """The version in force on a China day (MS-9.2)."""
-        return (
-            self.versions.filter(effective_from__lte=day).order_by("-effective_from").first()
-        )
+        return self.versions.filter(effective_from__lte=day).order_by("-effective_from").first()
 
 
 class ViolationVersion(models.Model):

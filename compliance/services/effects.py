@@ -13,25 +13,6 @@ from catalog.models import Product
 from compliance.models import AppliedMeasure, MeasureKind
 
 
-def _vendor_services() -> Any:
-    try:
-        from vendors.services import deposit as module  # type: ignore[attr-defined]
-    except ImportError:
-        import vendors.services as module  # type: ignore[no-redef]
-    return module
-
-
-def _evict_service() -> Any:
-    import vendors.services as module
-
-    for name in ("vendor_evict",):
-        if hasattr(module, name):
-            return getattr(module, name)
-    from vendors.services.exit import vendor_evict  # type: ignore[import-not-found]
-
-    return vendor_evict
-
-
 def product_delist(*, product: Product, actor: Any, reason: str) -> bool:
     """Delist a listed product through catalog's service; False if it was not listed."""
     if product.status != Product.Status.LISTED:
@@ -64,7 +45,9 @@ def measure_execute(*, measure: AppliedMeasure, at: dt.datetime, actor: Any) -> 
         ]
         return ("products:" + ",".join(map(str, delisted)))[:100] if delisted else "none listed"
     if measure.kind == MeasureKind.DEDUCT_DEPOSIT:
-        entry = _vendor_services().deposit_deduct(
+        from vendors.services import deposit_deduct
+
+        entry = deposit_deduct(
             vendor=measure.vendor,
             amount=measure.amount,
             cause="violation",
@@ -72,24 +55,27 @@ def measure_execute(*, measure: AppliedMeasure, at: dt.datetime, actor: Any) -> 
             actor=actor,
             reason=reason,
         )
-        return f"ledger:{getattr(entry, 'pk', entry)}"
+        return f"ledger:{entry.pk}"
     if measure.kind in (MeasureKind.EVICT, MeasureKind.BAN):
         from vendors.models import Vendor
 
         vendor = Vendor.objects.get(pk=measure.vendor_id)
         if vendor.status == Vendor.Status.EVICTED:
             return "already evicted"
-        _evict_service()(vendor=vendor, actor=actor, reason=reason)
+        from vendors.services import vendor_evict
+
+        vendor_evict(vendor=vendor, actor=actor, reason=reason)
         return "evicted"
     raise ValueError(f"{measure.kind} is not a one-shot measure")
 
 
 def deduction_reverse(*, measure: AppliedMeasure, actor: Any, reason: str) -> str:
-    """Reverse a carried-out deposit deduction with a ledger entry (revoked case)."""
-    entry = _vendor_services().deposit_reverse(
-        vendor=measure.vendor,
-        reference=f"measure:{measure.pk}",
-        actor=actor,
-        reason=reason,
-    )
-    return f"ledger:{getattr(entry, 'pk', entry)}"
+    """Give back a carried-out deposit deduction with a reversing ledger entry (revocation)."""
+    from vendors.models import DepositEntry
+    from vendors.services import deposit_reverse
+
+    if not measure.execution_ref.startswith("ledger:"):
+        return ""
+    entry = DepositEntry.objects.get(pk=int(measure.execution_ref.removeprefix("ledger:")))
+    reversal = deposit_reverse(entry=entry, actor=actor, reason=reason)
+    return f"ledger:{reversal.pk}"

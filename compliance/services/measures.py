@@ -236,7 +236,13 @@ def measure_approve(*, measure: AppliedMeasure, actor: Any, reason: str) -> Appl
             locked,
             actor=actor,
             reason=reason,
-            update_fields=["awaiting_approval", "approved_by", "approved_at", "starts_at", "ends_at"],
+            update_fields=[
+                "awaiting_approval",
+                "approved_by",
+                "approved_at",
+                "starts_at",
+                "ends_at",
+            ],
         )
         vendor_state_recompute(vendor_ids=[locked.vendor_id], at=now, actor=actor, reason=reason)
     return locked

@@ -1,0 +1,80 @@
+"""Compliance test helpers: users with a compliance role, vendors with a paid deposit, cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from decimal import Decimal
+
+from django.utils import timezone
+
+from compliance.models import CaseSource, PenaltyCase, ViolationType
+from compliance.services.penalties import case_create, penalty_confirm
+from marketplace import roles
+from tests.factories import ProductFactory, UserFactory, VendorFactory, VendorStaffFactory
+from vendors.services import deposit_pay
+
+_refs = itertools.count(1)
+
+
+def role_user(role: str, username: str | None = None):
+    user = UserFactory(username=username or f"{role.replace('_', '-')}-{next(_refs)}")
+    user.is_staff = True
+    user.save()
+    user.groups.add(roles.group_for(role))
+    return user
+
+
+def reviewer(username: str | None = None):
+    return role_user(roles.COMPLIANCE_REVIEWER, username)
+
+
+def lead(username: str | None = None):
+    return role_user(roles.COMPLIANCE_LEAD, username)
+
+
+def vendor_user(vendor):
+    return VendorStaffFactory(vendor=vendor).user
+
+
+def paid_vendor(amount: str = "5000.00", **kwargs):
+    """An active vendor whose deposit is paid (so deductions come out of a real balance)."""
+    vendor = VendorFactory(**kwargs)
+    deposit_pay(vendor=vendor, amount=Decimal(amount), actor=None, reason="test deposit")
+    vendor.refresh_from_db()
+    return vendor
+
+
+def violation(code: str) -> ViolationType:
+    return ViolationType.objects.get(code=code)
+
+
+def reported_case(
+    *,
+    code: str = "SPAM_AD",
+    vendor=None,
+    product=None,
+    with_product: bool = True,
+    occurred_at: dt.datetime | None = None,
+    actor=None,
+    reference: str | None = None,
+) -> PenaltyCase:
+    vendor = vendor or paid_vendor()
+    if product is None and with_product:
+        product = ProductFactory(vendor=vendor)
+    return case_create(
+        reference=reference or f"CASE-{next(_refs):06d}",
+        vendor=vendor,
+        violation=violation(code),
+        occurred_at=occurred_at or timezone.now() - dt.timedelta(days=1),
+        description="test case",
+        reporter="tester",
+        product=product,
+        source=CaseSource.ADMIN,
+        actor=actor,
+    )
+
+
+def confirmed_case(*, actor=None, **kwargs) -> PenaltyCase:
+    case = reported_case(actor=actor, **kwargs)
+    return penalty_confirm(case=case, actor=actor, reason="checked, true")
