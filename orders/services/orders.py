@@ -1,0 +1,372 @@
+"""Order services: creation by the storefront, delivery, service confirmation, completion."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import Product, ProductKind, ReviewPeriodRule, Specification, zero_price_refused
+from catalog.selectors import kind_policy, service_fee_rate
+from marketplace.audit import save_audited
+from marketplace.exceptions import DomainError, StateConflict, ValidationFailed
+from marketplace.money import to_money
+from marketplace.timeutils import china_date, end_of_day
+from orders import signals
+from orders.exceptions import AmountInvalid, ExternalIdConflict
+from orders.models import DeliveryFailure, Order, ServiceAccount
+from orders.services.common import lock, reason_with_caller, run_transition
+
+__all__ = [
+    "DeliveryOutcome",
+    "order_close",
+    "order_complete",
+    "order_confirm_service",
+    "order_create",
+    "order_report_delivery",
+    "order_settle",
+    "review_period_end",
+]
+
+
+class DeliveryOutcome:
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    REPAIRED = "repaired"
+    ALL = (DELIVERED, FAILED, REPAIRED)
+
+
+def require_aware(moment: dt.datetime, field: str) -> None:
+    if timezone.is_naive(moment):
+        raise ValidationFailed(
+            _("%(field)s must carry a time zone offset."), code="naive_datetime", field=field
+        )
+
+
+def review_period_end(*, rule: str, days: int | None, paid_at: dt.datetime) -> dt.datetime | None:
+    """MS-2.8: the end of the review period, for kinds that count days.
+
+    The purchase day (China time) is day 1; the period ends at the end of day `days`
+    (bought 07-01 with 5 days → ends 07-05 23:59:59.999999 China time). Ops and manual
+    services end at confirmation (set then), tools have none.
+    """
+    if rule != ReviewPeriodRule.DAYS_FROM_PURCHASE or not days:
+        return None
+    return end_of_day(china_date(paid_at) + dt.timedelta(days=days - 1))
+
+
+def _check_orderable(spec: Specification, amount: Decimal) -> None:
+    product: Product = spec.product
+    store = getattr(product.vendor, "store", None)
+    # Only listed products of a store open for trading are sold (MS-4.1.1, MS-3.1.5 ③).
+    if product.status != Product.Status.LISTED or not spec.active:
+        raise StateConflict(_("This product is not on sale."), code="product_not_on_sale")
+    if store is None or not store.trading or store.closed:
+        raise StateConflict(
+            _("The vendor's store is not open for trading."), code="store_not_trading"
+        )
+    # MS-4.1.5: no 0-price order for access-type SaaS or manual services.
+    if zero_price_refused(kind=product.kind, price=spec.price, is_trial=False):
+        raise ValidationFailed(
+            _("Access-type SaaS and manual-service products cannot be ordered at price 0."),
+            code="zero_price_order",
+        )
+
+
+def _same_order(order: Order, data: dict[str, Any]) -> bool:
+    return (
+        order.buyer_account_id == data["buyer_account_id"]
+        and order.specification_id == data["specification_id"]
+        and order.amount == data["amount"]
+        and order.paid_at == data["paid_at"]
+    )
+
+
+def order_create(
+    *,
+    channel: str,
+    external_id: str,
+    buyer_account_id: str,
+    specification_id: int,
+    amount: Decimal | str,
+    paid_at: dt.datetime,
+    caller: ServiceAccount | None = None,
+    actor: Any = None,
+) -> tuple[Order, bool]:
+    """Record a paid order; idempotent on (channel, external ID).
+
+    Returns (order, created). The same external ID with the same data returns the existing
+    order; with different data it is a conflict (409). Concurrent duplicates are settled by
+    the unique constraint inside a savepoint: exactly one row is ever written.
+    """
+    require_aware(paid_at, "paid_at")
+    amount = to_money(amount)
+    if amount <= 0:
+        raise AmountInvalid()
+    if not buyer_account_id.strip():
+        raise ValidationFailed(_("The buyer account is required."), code="buyer_required")
+    data = {
+        "buyer_account_id": buyer_account_id,
+        "specification_id": specification_id,
+        "amount": amount,
+        "paid_at": paid_at,
+    }
+    existing = Order.objects.filter(channel=channel, external_id=external_id).first()
+    if existing is not None:
+        return _idempotent(existing, data, external_id)
+
+    spec = (
+        Specification.objects.select_related("product__vendor__store", "product__category")
+        .filter(pk=specification_id)
+        .first()
+    )
+    if spec is None:
+        raise ValidationFailed(
+            _("Unknown specification %(id)s."), code="unknown_specification", id=specification_id
+        )
+    _check_orderable(spec, amount)
+    product = spec.product
+    try:
+        policy = kind_policy(product.kind, paid_at)
+        fee_rate = service_fee_rate(product.category_id, paid_at)
+    except DomainError as exc:
+        # A gap in the platform's rule data is a conflict, not "not found" for the caller.
+        raise StateConflict(exc.message, code=exc.code, **exc.params) from exc
+
+    rule = policy.review_period_rule
+    order = Order(
+        channel=channel,
+        external_id=external_id,
+        created_by=caller,
+        buyer_account_id=buyer_account_id,
+        vendor_id=product.vendor_id,
+        product=product,
+        specification=spec,
+        kind=product.kind,
+        sales_mode=product.sales_mode,
+        saas_delivered=product.saas_delivered,
+        unit_price=spec.price,
+        billing_period=spec.billing_period,
+        service_fee_rate=fee_rate,
+        amount=amount,
+        paid_at=paid_at,
+        review_rule=rule,
+        review_days=policy.review_period_days,
+        refundable=policy.refundable,
+        review_period_ends_at=review_period_end(
+            rule=rule, days=policy.review_period_days, paid_at=paid_at
+        ),
+        # Kinds without a review period (tools) have nothing for the sweep to close.
+        review_period_closed=rule == ReviewPeriodRule.NONE,
+    )
+    try:
+        with transaction.atomic():
+            save_audited(order, actor=actor, reason=reason_with_caller("order paid", caller))
+    except IntegrityError:
+        # A concurrent duplicate won the race: answer as the retry it is.
+        existing = Order.objects.filter(channel=channel, external_id=external_id).first()
+        if existing is None:
+            raise
+        return _idempotent(existing, data, external_id)
+    return order, True
+
+
+def _idempotent(existing: Order, data: dict[str, Any], external_id: str) -> tuple[Order, bool]:
+    if not _same_order(existing, data):
+        raise ExternalIdConflict(external_id=external_id)
+    return existing, False
+
+
+@transaction.atomic
+def order_report_delivery(
+    *,
+    order: Order,
+    outcome: str,
+    at: dt.datetime,
+    reason: str = "",
+    caller: ServiceAccount | None = None,
+    actor: Any = None,
+) -> Order:
+    """Record a delivery result. A repeated report of the state already reached is a no-op.
+
+    Ops and manual services start their service on delivery. A failure is only for
+    SaaS-delivered orders (MS-4.2): it opens a DeliveryFailure and tells compliance on commit.
+    """
+    require_aware(at, "at")
+    order = lock(Order, order.pk)
+    if outcome == DeliveryOutcome.DELIVERED:
+        return _deliver(order, at=at, caller=caller, actor=actor)
+    if outcome == DeliveryOutcome.FAILED:
+        if not reason.strip():
+            raise ValidationFailed(_("A delivery failure needs a reason."), code="reason_required")
+        return _fail(order, at=at, reason=reason, caller=caller, actor=actor)
+    if outcome == DeliveryOutcome.REPAIRED:
+        return _repair(order, at=at, caller=caller, actor=actor)
+    raise ValidationFailed(_("Unknown delivery outcome."), code="unknown_outcome")
+
+
+def _deliver(order: Order, *, at, caller, actor) -> Order:
+    service_kind = order.review_rule == ReviewPeriodRule.UNTIL_SERVICE_CONFIRMED
+    target = Order.Status.IN_SERVICE if service_kind else Order.Status.DELIVERED
+    if order.status == target:
+        return order
+    if service_kind:
+        run_transition(order, order.start_service)
+        fields = ["status"]
+    else:
+        run_transition(order, order.deliver, at=at)
+        fields = ["status", "delivered_at"]
+    save_audited(
+        order, actor=actor, reason=reason_with_caller("delivered", caller), update_fields=fields
+    )
+    return order
+
+
+def _fail(order: Order, *, at, reason, caller, actor) -> Order:
+    if order.status == Order.Status.DELIVERY_FAILED:
+        return order  # the same failure reported again
+    if not (order.saas_delivered or order.kind == ProductKind.SAAS):
+        raise StateConflict(
+            _("Only SaaS-delivered orders record a delivery failure (MS-4.2)."),
+            code="not_saas_delivered",
+        )
+    run_transition(order, order.fail_delivery)
+    save_audited(
+        order,
+        actor=actor,
+        reason=reason_with_caller(f"delivery failed: {reason}", caller),
+        update_fields=["status"],
+    )
+    failure = DeliveryFailure(
+        order=order,
+        vendor_id=order.vendor_id,
+        product_id=order.product_id,
+        failed_at=at,
+        reason=reason,
+    )
+    save_audited(failure, actor=actor, reason=reason_with_caller("MS-4.2 delivery failed", caller))
+    # MS-4.2: compliance hides the product at once; sent only if this commits.
+    transaction.on_commit(
+        lambda: signals.saas_delivery_failed.send(
+            sender=DeliveryFailure,
+            failure_id=failure.pk,
+            vendor_id=failure.vendor_id,
+            product_id=failure.product_id,
+        )
+    )
+    return order
+
+
+def _repair(order: Order, *, at, caller, actor) -> Order:
+    failure = (
+        DeliveryFailure.objects.select_for_update(of=("self",))
+        .filter(order=order, repaired_at__isnull=True)
+        .first()
+    )
+    if failure is None and order.status == Order.Status.DELIVERED:
+        if order.delivery_failures.exists():
+            return order  # the repair reported again
+    if failure is not None and at < failure.failed_at:
+        raise ValidationFailed(
+            _("A repair cannot be earlier than the failure."), code="repair_before_failure"
+        )
+    run_transition(order, order.repair_delivery, at=at)
+    save_audited(
+        order,
+        actor=actor,
+        reason=reason_with_caller("delivery repaired", caller),
+        update_fields=["status", "delivered_at"],
+    )
+    if failure is not None:
+        failure.repaired_at = at
+        save_audited(
+            failure,
+            actor=actor,
+            reason=reason_with_caller("MS-4.2 delivery repaired", caller),
+            update_fields=["repaired_at"],
+        )
+        transaction.on_commit(
+            lambda: signals.saas_delivery_repaired.send(
+                sender=DeliveryFailure,
+                failure_id=failure.pk,
+                vendor_id=failure.vendor_id,
+                product_id=failure.product_id,
+            )
+        )
+    return order
+
+
+@transaction.atomic
+def order_confirm_service(
+    *, order: Order, at: dt.datetime, caller: ServiceAccount | None = None, actor: Any = None
+) -> Order:
+    """MS-2.8 / MS-5.4.1: the buyer confirmed the ops or manual service complete.
+
+    Confirmation ends the review period. A repeated confirmation is a no-op.
+    """
+    require_aware(at, "at")
+    order = lock(Order, order.pk)
+    if order.review_rule != ReviewPeriodRule.UNTIL_SERVICE_CONFIRMED:
+        raise StateConflict(
+            _("Only ops and manual services are confirmed complete."), code="not_a_service"
+        )
+    if order.status == Order.Status.SERVICE_CONFIRMED:
+        return order
+    if at < order.paid_at:
+        raise ValidationFailed(
+            _("A confirmation cannot be earlier than the payment."), code="before_payment"
+        )
+    run_transition(order, order.confirm_service, at=at)
+    save_audited(
+        order,
+        actor=actor,
+        reason=reason_with_caller("service confirmed complete", caller),
+        update_fields=[
+            "status",
+            "service_confirmed_at",
+            "review_period_ends_at",
+            "review_period_closed",
+        ],
+    )
+    return order
+
+
+@transaction.atomic
+def order_complete(
+    *, order: Order, actor: Any, reason: str, at: dt.datetime | None = None
+) -> Order:
+    order = lock(Order, order.pk)
+    run_transition(order, order.complete, at=at or timezone.now())
+    save_audited(order, actor=actor, reason=reason, update_fields=["status", "completed_at"])
+    return order
+
+
+@transaction.atomic
+def order_close(*, order: Order, actor: Any, reason: str) -> Order:
+    order = lock(Order, order.pk)
+    run_transition(order, order.close)
+    save_audited(order, actor=actor, reason=reason, update_fields=["status"])
+    return order
+
+
+@transaction.atomic
+def order_settle(*, order: Order, actor: Any, reason: str, at: dt.datetime | None = None) -> Order:
+    """MS-5.6: record that the vendor's share was settled to it (net of the service fee)."""
+    order = lock(Order, order.pk)
+    if order.settled_at is not None:
+        raise StateConflict(_("This order was already settled."), code="already_settled")
+    if order.status in Order.TERMINAL:
+        raise StateConflict(_("A refunded or closed order is not settled."), code="not_settleable")
+    order.settled_at = at or timezone.now()
+    order.settled_amount = vendor_share(order.amount, order.service_fee_rate)
+    save_audited(order, actor=actor, reason=reason, update_fields=["settled_at", "settled_amount"])
+    return order
+
+
+def vendor_share(amount: Decimal, fee_rate: Decimal) -> Decimal:
+    """What the vendor receives of `amount`: the amount less the platform service fee."""
+    return to_money(amount - to_money(amount * fee_rate))
