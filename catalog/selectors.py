@@ -73,11 +73,11 @@ def products_for_vendor(*, user: Any) -> QuerySet[Product]:
     return (
         Product.objects.filter(vendor=vendor)
         .select_related("category")
-        .annotate(has_open_revision=_open_revision_exists())
+        .annotate(has_open_revision=open_revision_exists())
     )
 
 
-def _open_revision_exists() -> Exists:
+def open_revision_exists() -> Exists:
     return Exists(
         ProductRevision.objects.filter(
             product=OuterRef("pk"), status__in=ProductRevision.OPEN_STATUSES
@@ -85,13 +85,9 @@ def _open_revision_exists() -> Exists:
     )
 
 
-def _revision_awaiting_review() -> Exists:
-    return Exists(
-        ProductRevision.objects.filter(
-            product=OuterRef("pk"),
-            status__in=[ProductRevision.Status.SUBMITTED, ProductRevision.Status.IN_REVIEW],
-        )
-    )
+def revision_awaiting_review(statuses: list[str] | None = None) -> Exists:
+    statuses = statuses or [ProductRevision.Status.SUBMITTED, ProductRevision.Status.IN_REVIEW]
+    return Exists(ProductRevision.objects.filter(product=OuterRef("pk"), status__in=statuses))
 
 
 def products_awaiting_review() -> QuerySet[Product]:
@@ -101,7 +97,7 @@ def products_awaiting_review() -> QuerySet[Product]:
     submitted or in review.
     """
     return (
-        Product.objects.annotate(revision_awaiting_review=_revision_awaiting_review())
+        Product.objects.annotate(revision_awaiting_review=revision_awaiting_review())
         .filter(
             Q(status__in=[Product.Status.SUBMITTED, Product.Status.IN_REVIEW])
             | Q(revision_awaiting_review=True)
@@ -112,9 +108,7 @@ def products_awaiting_review() -> QuerySet[Product]:
 
 def listed_products() -> QuerySet[Product]:
     """Products on sale (MS-4.1.1): listed. Visibility to buyers is `searchable` on top."""
-    return Product.objects.filter(status=Product.Status.LISTED).select_related(
-        "vendor", "category"
-    )
+    return Product.objects.filter(status=Product.Status.LISTED).select_related("vendor", "category")
 
 
 def open_revision(*, product: Product) -> ProductRevision | None:
