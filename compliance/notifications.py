@@ -43,18 +43,19 @@ def _language_field() -> str | None:
 
 def vendor_contacts(vendor_ids: Iterable[int]) -> dict[int, tuple[str, list[str]]]:
     """Per vendor: (language, staff e-mail addresses), in one query."""
+    ids = set(vendor_ids)
     lang_field = _language_field()
     fields = ["vendor_id", "user__email", "is_owner"] + ([lang_field] if lang_field else [])
     contacts: dict[int, tuple[str, list[str]]] = {}
     emails: dict[int, list[str]] = defaultdict(list)
     languages: dict[int, str] = {}
-    rows = VendorStaff.objects.filter(vendor_id__in=set(vendor_ids), user__is_active=True)
+    rows = VendorStaff.objects.filter(vendor_id__in=ids, user__is_active=True)
     for row in rows.values(*fields).order_by("vendor_id", "pk"):
         if row["user__email"]:
             emails[row["vendor_id"]].append(row["user__email"])
         if lang_field and row["is_owner"] and row.get(lang_field) in SUPPORTED:
             languages[row["vendor_id"]] = row[lang_field]
-    for vendor_id in set(vendor_ids):
+    for vendor_id in ids:
         contacts[vendor_id] = (languages.get(vendor_id, DEFAULT_LANGUAGE), emails[vendor_id])
     return contacts
 

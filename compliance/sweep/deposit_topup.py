@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from compliance.models import AppliedMeasure, CauseType, EvaluationOutcome, SweepRule
 from compliance.sweep.base import Action, Notice, Outcome, Plan, Rule, SweepContext
 from compliance.sweep.measures import measures_create_bulk, measures_lift_bulk, recompute
+from marketplace.money import to_money
 from vendors.models import TopUpObligation
 
 RULE_ID = "MS-3.1.5 ③"
@@ -67,7 +68,7 @@ class DepositTopUpRule(Rule):
                 "obligation_id": row["first_id"],
                 "due_at": row["first_due"],
                 "open_overdue_obligations": row["obligations"],
-                "amount_due": row["amount"],
+                "amount_due": to_money(row["amount"]),
                 "as_of": ctx.as_of,
                 "measures_setting": wanted,
             }
