@@ -213,7 +213,7 @@ class ProductAdmin(SimpleHistoryAdmin):
     def has_delist_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(DELIST_PERMISSION)
 
-    def construct_change_message(self, request, form, formsets, add=False):  # noqa: ANN001
+    def construct_change_message(self, request, form, formsets, add=False):
         """Writes go through the services, which record history with who and why."""
         return [{"changed": {"fields": [str(self.model._meta.verbose_name)]}}]
 

@@ -158,7 +158,7 @@ class SecurityReviewAdmin(SimpleHistoryAdmin):
     def save_model(self, request: HttpRequest, obj: SecurityReview, form: Any, change: bool):
         """Saved through the service in save_related, with the item results."""
 
-    def construct_change_message(self, request, form, formsets, add=False):  # noqa: ANN001
+    def construct_change_message(self, request, form, formsets, add=False):
         """Writes go through the services, which record history with who and why."""
         return [{"changed": {"fields": [str(self.model._meta.verbose_name)]}}]
 
