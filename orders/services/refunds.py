@@ -402,14 +402,15 @@ def _open_clawback(*, order: Order, refund: Refund, at: dt.datetime, actor: Any)
 def clawback_deduct_from_deposit(*, clawback: Clawback, actor: Any, reason: str) -> Clawback:
     """MS-5.6 / MS-3.1.5 ②: recover a clawback by a deposit deduction whose cause is the refund."""
     _require_reason(reason)
-    from vendors import services as vendor_services  # the lower app's ledger service
+    from vendors.models import DeductionCause
+    from vendors.services import deposit_deduct  # the lower app's ledger service
 
     clawback = lock(Clawback, clawback.pk)
     run_transition(clawback, clawback.mark_deducted, at=timezone.now(), entry_id=None)
-    entry = vendor_services.deposit_deduct(
+    entry = deposit_deduct(
         vendor=clawback.vendor,
         amount=clawback.amount,
-        cause="refund",
+        cause=DeductionCause.REFUND,
         reference=f"refund:{clawback.refund_id}",
         actor=actor,
         reason=reason,
