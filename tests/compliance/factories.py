@@ -12,6 +12,7 @@ from compliance.models import CaseSource, PenaltyCase, ViolationType
 from compliance.services.penalties import case_create, penalty_confirm
 from marketplace import roles
 from tests.factories import ProductFactory, UserFactory, VendorFactory, VendorStaffFactory
+from vendors.models import Category
 from vendors.services import deposit_pay
 
 _refs = itertools.count(1)
@@ -40,6 +41,8 @@ def vendor_user(vendor):
 def paid_vendor(amount: str = "5000.00", **kwargs):
     """An active vendor whose deposit is paid (so deductions come out of a real balance)."""
     vendor = VendorFactory(**kwargs)
+    # The ops category's tier is 5,000 (vendors' data): the deposit is whole when paid.
+    vendor.categories.add(Category.objects.get(code="ops"))
     deposit_pay(vendor=vendor, amount=Decimal(amount), actor=None, reason="test deposit")
     vendor.refresh_from_db()
     return vendor
