@@ -1,3 +1,12 @@
-"""Vendor-facing pages of this app (mounted in the `vendor` namespace)."""
+"""Vendor-facing pages of this app (mounted under /vendor/catalog/, `vendor` namespace)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from catalog import views
+
+urlpatterns = [
+    path("", views.product_list, name="product_list"),
+    path("new/", views.product_new, name="product_new"),
+    path("<int:pk>/", views.product_detail, name="product_detail"),
+    path("<int:pk>/submit/", views.product_send_to_review, name="product_submit"),
+]

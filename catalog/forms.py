@@ -1,0 +1,51 @@
+"""Forms of the vendor pages; the services check everything again."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import (
+    ZERO_PRICE_MESSAGE,
+    ProductKind,
+    SalesMode,
+    Specification,
+    zero_price_refused,
+)
+from vendors.models import Category
+
+
+class ProductCreateForm(forms.Form):
+    kind = forms.ChoiceField(label=_("kind"), choices=ProductKind.choices)
+    category = forms.ModelChoiceField(label=_("category"), queryset=Category.objects.all())
+    title = forms.CharField(label=_("title"), max_length=200)
+    description = forms.CharField(label=_("description"), widget=forms.Textarea, required=False)
+    tags = forms.CharField(label=_("tags"), max_length=300, required=False)
+    deployment = forms.CharField(
+        label=_("where it is deployed"),
+        max_length=200,
+        help_text=_("MS-3.1.6: must run on this cloud's resources"),
+    )
+    saas_delivered = forms.BooleanField(label=_("delivered as SaaS"), required=False)
+    sales_mode = forms.ChoiceField(label=_("sales mode"), choices=SalesMode.choices)
+    spec_name = forms.CharField(label=_("specification name"), max_length=100)
+    spec_price = forms.DecimalField(
+        label=_("price (CNY)"), max_digits=14, decimal_places=2, min_value=Decimal("0")
+    )
+    spec_billing_period = forms.ChoiceField(
+        label=_("billing period"), choices=Specification.BillingPeriod.choices
+    )
+    spec_is_trial = forms.BooleanField(label=_("trial specification"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if zero_price_refused(  # MS-4.1.5
+            kind=data.get("kind", ""),
+            price=data.get("spec_price"),
+            is_trial=bool(data.get("spec_is_trial")),
+        ):
+            self.add_error("spec_price", ZERO_PRICE_MESSAGE)
+        return data

@@ -1,0 +1,94 @@
+"""Vendor pages of the catalogue. Every query goes through `products_for_vendor` (isolation)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from catalog.forms import ProductCreateForm
+from catalog.models import Product
+from catalog.selectors import open_revision, products_for_vendor
+from catalog.services import SpecInput, product_create, product_relist_submit, product_submit
+from marketplace.exceptions import DomainError
+from vendors.selectors import vendor_for_user
+
+
+def _own_product(request: HttpRequest, pk: int) -> Product:
+    """Another vendor's product is simply not found (404), never forbidden."""
+    return get_object_or_404(products_for_vendor(user=request.user), pk=pk)
+
+
+@login_required
+def product_list(request: HttpRequest) -> HttpResponse:
+    products = products_for_vendor(user=request.user).order_by("-pk")
+    page = Paginator(products, 50).get_page(request.GET.get("page"))
+    return render(request, "catalog/product_list.html", {"page": page})
+
+
+@login_required
+def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    product = _own_product(request, pk)
+    context = {
+        "product": product,
+        "specifications": product.specifications.order_by("-active", "pk"),
+        "revision": open_revision(product=product),
+        "reviews": product.reviews.select_related("revision").order_by("-started_at")[:10],
+        "can_submit": product.status in (Product.Status.DRAFT, Product.Status.REJECTED),
+        "can_relist": product.status == Product.Status.DELISTED,
+    }
+    return render(request, "catalog/product_detail.html", context)
+
+
+@login_required
+def product_new(request: HttpRequest) -> HttpResponse:
+    vendor = vendor_for_user(user=request.user)
+    form = ProductCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            product = product_create(
+                vendor=vendor,
+                actor=request.user,
+                kind=data["kind"],
+                category=data["category"],
+                title=data["title"],
+                description=data["description"],
+                tags=data["tags"],
+                deployment=data["deployment"],
+                saas_delivered=data["saas_delivered"],
+                sales_mode=data["sales_mode"],
+                specifications=[
+                    SpecInput(
+                        name=data["spec_name"],
+                        price=data["spec_price"],
+                        billing_period=data["spec_billing_period"],
+                        is_trial=data["spec_is_trial"],
+                    )
+                ],
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Draft saved. Submit it for security review when ready."))
+            return redirect("vendor:product_detail", pk=product.pk)
+    return render(request, "catalog/product_form.html", {"form": form})
+
+
+@login_required
+@require_POST
+def product_send_to_review(request: HttpRequest, pk: int) -> HttpResponse:
+    """Submit a draft or rejected product, or relist a delisted one (MS-4.1.1)."""
+    product = _own_product(request, pk)
+    service = product_relist_submit if product.status == Product.Status.DELISTED else product_submit
+    try:
+        service(product=product, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Submitted for security review."))
+    return redirect("vendor:product_detail", pk=product.pk)
