@@ -56,6 +56,7 @@ def _credit_code(n: int) -> str:
 class VendorFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Vendor
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Vendor {n} Co., Ltd.")
     credit_code = factory.Sequence(_credit_code)
