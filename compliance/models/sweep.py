@@ -150,6 +150,9 @@ class RuleEvaluation(models.Model):
         return f"{self.rule_id} {self.get_outcome_display()} {self.subject_type}:{self.subject_id}"
 
 
+NO_DEPOSIT_MEASURE = _("Choose at least one measure for an unpaid deposit (MS-3.1.5 ③).")
+
+
 class RuleSetting(models.Model):
     """The sweep's parameters, effective from a moment (RULES: "parameters are data").
 
@@ -244,26 +247,21 @@ class RuleSetting(models.Model):
 
     def clean(self) -> None:
         super().clean()
+        errors: dict[str, list] = {}
         if not (
             self.deposit_suspend_display or self.deposit_suspend_trading or self.deposit_close_store
         ):
-            raise ValidationError(
-                _("Choose at least one measure for an unpaid deposit (MS-3.1.5 ③)."),
-                code="no_deposit_measure",
-            )
+            errors["deposit_suspend_display"] = [NO_DEPOSIT_MEASURE]
         if (
             self.saas_hide_all_days is not None
             and self.saas_delist_all_days is not None
             and self.saas_delist_all_days <= self.saas_hide_all_days
         ):
-            raise ValidationError(
-                {
-                    "saas_delist_all_days": _(
-                        "Delisting must come after hiding (more days), MS-4.2."
-                    )
-                },
-                code="delist_before_hide",
-            )
+            errors["saas_delist_all_days"] = [
+                _("Delisting must come after hiding (more days), MS-4.2.")
+            ]
+        if errors:
+            raise ValidationError(errors)
 
     @classmethod
     def in_force(cls, at: dt.datetime) -> RuleSetting:
