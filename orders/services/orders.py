@@ -302,7 +302,12 @@ def _repair(order: Order, *, at, caller, actor) -> Order:
 
 @transaction.atomic
 def order_confirm_service(
-    *, order: Order, at: dt.datetime, caller: ServiceAccount | None = None, actor: Any = None
+    *,
+    order: Order,
+    at: dt.datetime,
+    caller: ServiceAccount | None = None,
+    actor: Any = None,
+    reason: str = "service confirmed complete",
 ) -> Order:
     """MS-2.8 / MS-5.4.1: the buyer confirmed the ops or manual service complete.
 
@@ -324,7 +329,7 @@ def order_confirm_service(
     save_audited(
         order,
         actor=actor,
-        reason=reason_with_caller("service confirmed complete", caller),
+        reason=reason_with_caller(reason, caller),
         update_fields=[
             "status",
             "service_confirmed_at",

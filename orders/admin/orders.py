@@ -1,0 +1,218 @@
+"""Orders and SaaS delivery failures in the admin: searchable, read-only, actions by service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import DecimalField, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from orders.admin.transitions import TransitionAction, TransitionActionsMixin
+from orders.models import DeliveryFailure, Order, Refund
+from orders.selectors import review_period_passed_q
+from orders.services import order_close, order_complete, order_confirm_service, order_settle
+
+
+class ReviewPeriodFilter(admin.SimpleListFilter):
+    """MS-2.8: whether the review period is still running now."""
+
+    title = _("review period")
+    parameter_name = "review_period"
+
+    def lookups(self, request: HttpRequest, model_admin: Any):
+        return [("open", _("Still running")), ("passed", _("Passed or none"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        prefix = getattr(self, "field_prefix", "")
+        q = review_period_passed_q(timezone.now())
+        if prefix:
+            q = _prefixed(q, prefix)
+        if self.value() == "passed":
+            return queryset.filter(q)
+        if self.value() == "open":
+            return queryset.exclude(q)
+        return queryset
+
+
+def _prefixed(q, prefix: str):
+    from django.db.models import Q
+
+    out = Q()
+    out.connector, out.negated = q.connector, q.negated
+    for child in q.children:
+        if isinstance(child, Q):
+            out.children.append(_prefixed(child, prefix))
+        else:
+            out.children.append((f"{prefix}{child[0]}", child[1]))
+    return out
+
+
+def _refunded_total():
+    return Coalesce(
+        Sum("refunds__approved_amount", filter=_refunded_q()),
+        Value(0),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+
+
+def _refunded_q():
+    from django.db.models import Q
+
+    return Q(refunds__status=Refund.Status.REFUNDED)
+
+
+class RefundInline(admin.TabularInline):
+    model = Refund
+    fields = ["external_id", "reason", "amount_requested", "approved_amount", "status"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class DeliveryFailureInline(admin.TabularInline):
+    model = DeliveryFailure
+    fields = ["failed_at", "reason", "repaired_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(TransitionActionsMixin, SimpleHistoryAdmin):
+    list_display = [
+        "external_id",
+        "buyer_account_id",
+        "vendor",
+        "product",
+        "kind",
+        "amount",
+        "refunded_total",
+        "status",
+        "paid_at",
+        "review_period_ends_at",
+    ]
+    list_select_related = ["vendor", "product"]
+    list_filter = ["status", "kind", "sales_mode", ReviewPeriodFilter, "channel", "paid_at"]
+    search_fields = ["=buyer_account_id", "=external_id"]
+    date_hierarchy = "paid_at"
+    show_full_result_count = False
+    inlines = [RefundInline, DeliveryFailureInline]
+    fieldsets = [
+        (None, {"fields": ["channel", "external_id", "buyer_account_id", "status"]}),
+        (
+            _("Purchase (snapshot)"),
+            {
+                "fields": [
+                    "vendor",
+                    "product",
+                    "specification",
+                    "kind",
+                    "sales_mode",
+                    "saas_delivered",
+                    "unit_price",
+                    "billing_period",
+                    "service_fee_rate",
+                    "amount",
+                    "paid_at",
+                ]
+            },
+        ),
+        (
+            _("Review period (MS-2.8)"),
+            {
+                "fields": [
+                    "review_rule",
+                    "review_days",
+                    "refundable",
+                    "review_period_ends_at",
+                    "review_period_closed",
+                ]
+            },
+        ),
+        (
+            _("Progress"),
+            {
+                "fields": [
+                    "delivered_at",
+                    "service_confirmed_at",
+                    "completed_at",
+                    "settled_at",
+                    "settled_amount",
+                    "created_by",
+                    "created_at",
+                ]
+            },
+        ),
+    ]
+    transition_actions = [
+        TransitionAction(
+            "confirm_service",
+            _("Confirm the service complete (ends the review period)"),
+            "confirm_service",
+            lambda o, u, d: order_confirm_service(
+                order=o, at=timezone.now(), actor=u, reason=d["reason"]
+            ),
+        ),
+        TransitionAction(
+            "complete",
+            _("Complete the order"),
+            "complete",
+            lambda o, u, d: order_complete(order=o, actor=u, reason=d["reason"]),
+        ),
+        TransitionAction(
+            "close",
+            _("Close the order"),
+            "close",
+            lambda o, u, d: order_close(order=o, actor=u, reason=d["reason"]),
+        ),
+        TransitionAction(
+            "settle",
+            _("Record settlement to the vendor (MS-5.6)"),
+            None,
+            lambda o, u, d: order_settle(order=o, actor=u, reason=d["reason"]),
+            permission="orders.settle_order",
+        ),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).annotate(refunded=_refunded_total())
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in Order._meta.fields]
+
+    @admin.display(description=_("refunded"), ordering="refunded")
+    def refunded_total(self, obj: Order):
+        return obj.refunded
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # the storefront creates orders through the API
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(DeliveryFailure)
+class DeliveryFailureAdmin(SimpleHistoryAdmin):
+    list_display = ["order", "vendor", "product", "failed_at", "repaired_at"]
+    list_select_related = ["order", "vendor", "product"]
+    list_filter = [("repaired_at", admin.EmptyFieldListFilter), "failed_at"]
+    search_fields = ["=order__external_id", "vendor__name"]
+    readonly_fields = ["order", "vendor", "product", "failed_at", "reason", "repaired_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

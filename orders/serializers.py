@@ -1,0 +1,165 @@
+"""Input and output serializers of the integration API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from orders.models import Invoice, InvoiceType, Order, Refund, RefundReason
+from orders.services import DeliveryOutcome, InvoicePurpose
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO datetime that must carry its offset: naive input is refused, never guessed."""
+
+    default_error_messages = {
+        "naive": _("Give the time zone offset (e.g. 2026-07-01T10:00:00+08:00)."),
+    }
+
+    def to_internal_value(self, value: Any):
+        if isinstance(value, str):
+            parsed = parse_datetime(value.strip())
+            if parsed is not None and timezone.is_naive(parsed):
+                self.fail("naive")
+        return super().to_internal_value(value)
+
+
+def _money() -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.JSONField(required=False)
+
+
+class OrderCreateIn(serializers.Serializer):
+    external_id = serializers.CharField(max_length=64)
+    buyer_account_id = serializers.CharField(max_length=64)
+    specification_id = serializers.IntegerField(min_value=1)
+    amount = _money()
+    paid_at = AwareDateTimeField()
+
+
+class OrderOut(serializers.ModelSerializer):
+    in_review_period = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "external_id",
+            "buyer_account_id",
+            "vendor",
+            "product",
+            "specification",
+            "kind",
+            "sales_mode",
+            "unit_price",
+            "service_fee_rate",
+            "amount",
+            "paid_at",
+            "status",
+            "review_rule",
+            "review_period_ends_at",
+            "in_review_period",
+            "refundable",
+            "delivered_at",
+            "service_confirmed_at",
+        ]
+        read_only_fields = fields
+
+    def get_in_review_period(self, order: Order) -> bool:
+        return order.in_review_period(timezone.now())
+
+
+class DeliveryIn(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=list(DeliveryOutcome.ALL))
+    at = AwareDateTimeField()
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ServiceConfirmationIn(serializers.Serializer):
+    confirmed_at = AwareDateTimeField()
+
+
+class RefundCreateIn(serializers.Serializer):
+    order_id = serializers.IntegerField(min_value=1)
+    external_id = serializers.CharField(max_length=64)
+    reason = serializers.ChoiceField(choices=RefundReason.choices)
+    amount = _money()
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    evidence = serializers.ListField(
+        child=serializers.CharField(max_length=500), required=False, default=list, max_length=20
+    )
+    requested_at = AwareDateTimeField(required=False)
+
+
+class RefundOut(serializers.ModelSerializer):
+    class Meta:
+        model = Refund
+        fields = [
+            "id",
+            "order",
+            "external_id",
+            "reason",
+            "counts_against_vendor",
+            "amount_requested",
+            "description",
+            "evidence",
+            "requested_at",
+            "status",
+            "basis",
+            "computed_amount",
+            "approved_amount",
+            "paid_amount",
+            "already_refunded",
+            "in_review_period",
+            "consumed_fraction",
+            "compensation",
+            "platform_ground",
+            "full_refund_case",
+            "vendor_terms_percent",
+            "decision_reason",
+            "refunded_at",
+        ]
+        read_only_fields = fields
+
+
+class InvoiceCreateIn(serializers.Serializer):
+    order_id = serializers.IntegerField(min_value=1)
+    external_id = serializers.CharField(max_length=64)
+    purpose = serializers.ChoiceField(choices=list(InvoicePurpose.ALL))
+    invoice_type = serializers.ChoiceField(choices=InvoiceType.choices)
+    title = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    tax_id = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
+
+
+class InvoiceOut(serializers.ModelSerializer):
+    class Meta:
+        model = Invoice
+        fields = [
+            "id",
+            "order",
+            "external_id",
+            "direction",
+            "invoice_type",
+            "amount",
+            "title",
+            "tax_id",
+            "status",
+            "number",
+            "issued_on",
+            "delivered_at",
+            "refund_handling",
+            "refunded_amount",
+            "red_form_number",
+            "red_invoice_number",
+            "red_issued_on",
+        ]
+        read_only_fields = fields
