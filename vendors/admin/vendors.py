@@ -1,0 +1,264 @@
+"""Admin of vendors, stores, staff accounts and categories."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from marketplace.money import format_cny
+from vendors.admin.common import (
+    NoDeleteMixin,
+    balance_subquery,
+    expiring_documents_subquery,
+    open_obligations_subquery,
+    today,
+)
+from vendors.admin.transitions import AdminTransition, TransitionAdminMixin
+from vendors.models import Category, DepositRefund, Store, Vendor, VendorStaff
+from vendors.selectors import deposit_position, documents_expiring
+from vendors.services import (
+    deposit_refund_request,
+    vendor_activate,
+    vendor_evict,
+    vendor_exit_begin,
+    vendor_exit_complete,
+    vendor_reinstate,
+    vendor_suspend,
+)
+
+
+def _vendor_service(fn):
+    return lambda *, obj, actor, reason: fn(vendor=obj, actor=actor, reason=reason)
+
+
+class ExpiringDocumentsFilter(admin.SimpleListFilter):
+    """MS-6.1.1: vendors with a document expired or expiring within 30 days."""
+
+    title = _("documents")
+    parameter_name = "documents"
+
+    def lookups(self, request, model_admin):
+        return [("expiring", _("Expired or expiring within 30 days"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "expiring":
+            return queryset.filter(expiring_documents__gt=0)
+        return queryset
+
+
+class ObligationFilter(admin.SimpleListFilter):
+    title = _("top-up obligation")
+    parameter_name = "obligation"
+
+    def lookups(self, request, model_admin):
+        return [("open", _("Open top-up obligation"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(open_obligations__gt=0)
+        return queryset
+
+
+class StoreInline(admin.StackedInline):
+    model = Store
+    can_delete = False
+    fields = ["name", "displayed", "trading", "closed"]
+    readonly_fields = ["displayed", "trading", "closed"]  # effective state from compliance
+
+
+@admin.register(Vendor)
+class VendorAdmin(TransitionAdminMixin, NoDeleteMixin, SimpleHistoryAdmin):
+    list_display = [
+        "name",
+        "credit_code",
+        "cloud_account_id",
+        "status",
+        "store_flags",
+        "balance_column",
+        "obligations_column",
+        "documents_column",
+        "created_at",
+    ]
+    list_filter = ["status", ExpiringDocumentsFilter, ObligationFilter, "categories"]
+    search_fields = ["name", "credit_code", "cloud_account_id", "store__name"]
+    date_hierarchy = "created_at"
+    list_select_related = ["store"]
+    inlines = [StoreInline]
+    fields = [
+        "name",
+        "credit_code",
+        "cloud_account_id",
+        "status",
+        "categories",
+        "can_publish",
+        "marketing_eligible",
+        "deposit_summary",
+        "expiring_documents_list",
+        "created_at",
+    ]
+    readonly_fields = [
+        "credit_code",
+        "cloud_account_id",
+        "status",
+        "can_publish",
+        "marketing_eligible",
+        "deposit_summary",
+        "expiring_documents_list",
+        "created_at",
+    ]
+    filter_horizontal = ["categories"]
+    admin_transitions = [
+        AdminTransition(
+            "activate",
+            _("Activate"),
+            _vendor_service(vendor_activate),
+            method="activate",
+            help_text=_("Only once the application is approved and the deposit paid."),
+        ),
+        AdminTransition("suspend", _("Suspend"), _vendor_service(vendor_suspend), method="suspend"),
+        AdminTransition(
+            "reinstate", _("Reinstate"), _vendor_service(vendor_reinstate), method="reinstate"
+        ),
+        AdminTransition(
+            "begin-exit", _("Begin exit"), _vendor_service(vendor_exit_begin), method="begin_exit"
+        ),
+        AdminTransition(
+            "complete-exit",
+            _("Complete exit"),
+            _vendor_service(vendor_exit_complete),
+            method="complete_exit",
+        ),
+        AdminTransition(
+            "evict",
+            _("Evict and ban for ever"),
+            _vendor_service(vendor_evict),
+            method="evict",
+            danger=True,
+            help_text=_(
+                "MS-8.3: the vendor is evicted and its credit code and cloud account are banned "
+                "for ever. This cannot be undone."
+            ),
+        ),
+        AdminTransition(
+            "request-refund",
+            _("Request deposit refund"),
+            _vendor_service(deposit_refund_request),
+            permission="vendors.process_depositrefund",
+            allowed=lambda v: not DepositRefund.objects.filter(vendor=v).exists(),
+            help_text=_("MS-3.1.5 ④: refused while anything is outstanding."),
+        ),
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # vendors come from onboarding applications (the MS-8.3 ban check)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                deposit_balance=balance_subquery(),
+                open_obligations=open_obligations_subquery(),
+                expiring_documents=expiring_documents_subquery(),
+            )
+        )
+
+    @admin.display(description=_("store"))
+    def store_flags(self, obj: Vendor) -> str:
+        store = getattr(obj, "store", None)
+        if store is None:
+            return "-"
+        flags = []
+        if store.closed:
+            flags.append(str(_("closed")))
+        if not store.displayed:
+            flags.append(str(_("hidden")))
+        if not store.trading:
+            flags.append(str(_("trading suspended")))
+        return ", ".join(flags) or str(_("normal"))
+
+    @admin.display(description=_("deposit balance"), ordering="deposit_balance")
+    def balance_column(self, obj: Vendor) -> str:
+        return format_cny(obj.deposit_balance)
+
+    @admin.display(description=_("open obligations"), ordering="open_obligations")
+    def obligations_column(self, obj: Vendor):
+        if not obj.open_obligations:
+            return "0"
+        url = reverse("admin:vendors_topupobligation_changelist")
+        return format_html(
+            '<a href="{}?vendor__id__exact={}&amp;open=open">{}</a>',
+            url,
+            obj.pk,
+            obj.open_obligations,
+        )
+
+    @admin.display(description=_("documents expiring"), ordering="expiring_documents")
+    def documents_column(self, obj: Vendor):
+        if not obj.expiring_documents:
+            return "0"
+        return format_html('<strong class="expiry-flag">⚠ {}</strong>', obj.expiring_documents)
+
+    @admin.display(description=_("deposit"))
+    def deposit_summary(self, obj: Vendor):
+        if obj.pk is None:
+            return "-"
+        position = deposit_position(obj)
+        ledger = reverse("admin:vendors_depositentry_changelist") + f"?vendor__id__exact={obj.pk}"
+        record = reverse("admin:vendors_depositentry_record") + f"?vendor={obj.pk}"
+        return format_html(
+            '{}: {} · {}: {} · {}: {} — <a href="{}">{}</a> · <a href="{}">{}</a>',
+            _("balance"),
+            format_cny(position.balance),
+            _("required"),
+            format_cny(position.required),
+            _("owed"),
+            format_cny(position.owed),
+            ledger,
+            _("ledger"),
+            record,
+            _("record an entry"),
+        )
+
+    @admin.display(description=_("documents expired or expiring (MS-6.1.1)"))
+    def expiring_documents_list(self, obj: Vendor):
+        if obj.pk is None:
+            return "-"
+        docs = documents_expiring(on=today()).filter(vendor=obj)
+        if not docs:
+            return _("None")
+        return format_html_join(
+            "",
+            '<div class="expiry-flag">⚠ {} — {} {}</div>',
+            ((d.get_kind_display(), _("valid until"), d.valid_until) for d in docs),
+        )
+
+
+@admin.register(Store)
+class StoreAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+    list_display = ["name", "vendor", "displayed", "trading", "closed"]
+    list_filter = ["displayed", "trading", "closed"]
+    search_fields = ["name", "vendor__name"]
+    list_select_related = ["vendor"]
+    readonly_fields = ["vendor", "displayed", "trading", "closed"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(VendorStaff)
+class VendorStaffAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "vendor", "is_owner"]
+    list_filter = ["is_owner"]
+    search_fields = ["user__username", "user__email", "vendor__name"]
+    list_select_related = ["user", "vendor"]
+    raw_id_fields = ["user", "vendor"]
+
+
+@admin.register(Category)
+class CategoryAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]

@@ -1,0 +1,58 @@
+"""What each platform role may do in the vendors app (synced to groups after migrate).
+
+Exact and minimal: a role gets what its work in RULES.md needs and nothing else.
+"""
+
+from marketplace import roles
+
+# Every reviewer looks vendors up, with their store and categories.
+_LOOK_UP = ["vendors.view_vendor", "vendors.view_store", "vendors.view_category"]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    # MS-3.1 onboarding review, MS-3.1.7 extra conditions, MS-6.1.1 documents, MS-8.1/8.2 exits.
+    roles.ONBOARDING_REVIEWER: [
+        *_LOOK_UP,
+        "vendors.view_vendorstaff",
+        "vendors.view_onboardingapplication",
+        "vendors.change_onboardingapplication",
+        "vendors.review_onboardingapplication",
+        "vendors.view_extraconditionresult",
+        "vendors.change_extraconditionresult",
+        "vendors.view_vendordocument",
+        "vendors.change_vendordocument",
+        "vendors.view_extracondition",
+        "vendors.add_extracondition",
+        "vendors.change_extracondition",
+        "vendors.view_bannedidentity",
+        "vendors.activate_vendor",
+        "vendors.manage_vendor_exit",
+    ],
+    # MS-3.1.5: the ledger, obligations, tiers and refunds.
+    roles.FINANCE: [
+        *_LOOK_UP,
+        "vendors.view_depositentry",
+        "vendors.record_depositentry",
+        "vendors.reverse_depositentry",
+        "vendors.view_topupobligation",
+        "vendors.view_deposittier",
+        "vendors.add_deposittier",
+        "vendors.view_depositrefund",
+        "vendors.process_depositrefund",
+    ],
+    # MS-8.3 evictions and suspensions are the compliance lead's decisions.
+    roles.COMPLIANCE_LEAD: [
+        *_LOOK_UP,
+        "vendors.evict_vendor",
+        "vendors.suspend_vendor",
+        "vendors.view_bannedidentity",
+        "vendors.view_depositentry",
+        "vendors.view_topupobligation",
+    ],
+    roles.COMPLIANCE_REVIEWER: [
+        *_LOOK_UP,
+        "vendors.view_depositentry",
+        "vendors.view_topupobligation",
+    ],
+    roles.SECURITY_REVIEWER: list(_LOOK_UP),
+    roles.REFUND_ARBITRATOR: [*_LOOK_UP, "vendors.view_depositentry"],
+}
