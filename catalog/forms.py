@@ -49,3 +49,44 @@ class ProductCreateForm(forms.Form):
         ):
             self.add_error("spec_price", ZERO_PRICE_MESSAGE)
         return data
+
+
+class RevisionForm(forms.Form):
+    """MS-6.1.2: the new content of a listed product, reviewed before it is published."""
+
+    title = forms.CharField(label=_("title"), max_length=200)
+    description = forms.CharField(label=_("description"), widget=forms.Textarea, required=False)
+    tags = forms.CharField(label=_("tags"), max_length=300, required=False)
+    deployment = forms.CharField(
+        label=_("where it is deployed"),
+        max_length=200,
+        help_text=_("MS-3.1.6: must run on this cloud's resources"),
+    )
+
+
+class SpecificationForm(forms.Form):
+    name = forms.CharField(label=_("specification name"), max_length=100)
+    price = forms.DecimalField(
+        label=_("price (CNY)"), max_digits=14, decimal_places=2, min_value=Decimal("0")
+    )
+    billing_period = forms.ChoiceField(
+        label=_("billing period"), choices=Specification.BillingPeriod.choices
+    )
+    is_trial = forms.BooleanField(label=_("trial specification"), required=False)
+
+    def __init__(self, *args: Any, kind: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if zero_price_refused(  # MS-4.1.5
+            kind=self.kind, price=data.get("price"), is_trial=bool(data.get("is_trial"))
+        ):
+            self.add_error("price", ZERO_PRICE_MESSAGE)
+        return data
+
+
+SpecificationFormSet = forms.formset_factory(
+    SpecificationForm, extra=1, can_delete=True, min_num=1, validate_min=True
+)

@@ -9,4 +9,6 @@ urlpatterns = [
     path("new/", views.product_new, name="product_new"),
     path("<int:pk>/", views.product_detail, name="product_detail"),
     path("<int:pk>/submit/", views.product_send_to_review, name="product_submit"),
+    path("<int:pk>/update/", views.product_update, name="product_update"),
+    path("<int:pk>/update/submit/", views.revision_send_to_review, name="revision_submit"),
 ]

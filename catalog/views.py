@@ -10,10 +10,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from catalog.forms import ProductCreateForm
-from catalog.models import Product
+from catalog.forms import ProductCreateForm, RevisionForm, SpecificationFormSet
+from catalog.models import Product, ProductRevision
 from catalog.selectors import open_revision, products_for_vendor
-from catalog.services import SpecInput, product_create, product_relist_submit, product_submit
+from catalog.services import (
+    SpecInput,
+    product_create,
+    product_relist_submit,
+    product_submit,
+    revision_create,
+    revision_submit,
+)
 from marketplace.exceptions import DomainError
 from vendors.selectors import vendor_for_user
 
@@ -91,4 +98,87 @@ def product_send_to_review(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Submitted for security review."))
+    return redirect("vendor:product_detail", pk=product.pk)
+
+
+@login_required
+def product_update(request: HttpRequest, pk: int) -> HttpResponse:
+    """MS-6.1.2: propose new content for a listed product; it goes to security review and
+    the listed content stays on sale until then."""
+    product = _own_product(request, pk)
+    if product.status != Product.Status.LISTED or open_revision(product=product):
+        messages.error(
+            request, _("Only a listed product without an update in progress can be updated.")
+        )
+        return redirect("vendor:product_detail", pk=product.pk)
+    initial_specs = [
+        {
+            "name": s.name,
+            "price": s.price,
+            "billing_period": s.billing_period,
+            "is_trial": s.is_trial,
+        }
+        for s in product.specifications.filter(active=True)
+    ]
+    form = RevisionForm(
+        request.POST or None,
+        initial={
+            "title": product.title,
+            "description": product.description,
+            "tags": product.tags,
+            "deployment": product.deployment,
+        },
+    )
+    formset = SpecificationFormSet(
+        request.POST or None,
+        initial=initial_specs,
+        prefix="specs",
+        form_kwargs={"kind": product.kind},
+    )
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        specs = [
+            SpecInput(
+                name=f.cleaned_data["name"],
+                price=f.cleaned_data["price"],
+                billing_period=f.cleaned_data["billing_period"],
+                is_trial=f.cleaned_data["is_trial"],
+            )
+            for f in formset.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
+        try:
+            revision = revision_create(
+                product=product, actor=request.user, specifications=specs, **form.cleaned_data
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            _submit_revision(request, revision)
+            return redirect("vendor:product_detail", pk=product.pk)
+    return render(
+        request,
+        "catalog/revision_form.html",
+        {"product": product, "form": form, "formset": formset},
+    )
+
+
+def _submit_revision(request: HttpRequest, revision: ProductRevision) -> None:
+    try:
+        revision_submit(revision=revision, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Update submitted for security review."))
+
+
+@login_required
+@require_POST
+def revision_send_to_review(request: HttpRequest, pk: int) -> HttpResponse:
+    """Submit a draft update left behind (e.g. when publishing was restricted)."""
+    product = _own_product(request, pk)
+    revision = open_revision(product=product)
+    if revision is None or revision.status != ProductRevision.Status.DRAFT:
+        messages.error(request, _("There is no draft update to submit."))
+    else:
+        _submit_revision(request, revision)
     return redirect("vendor:product_detail", pk=product.pk)

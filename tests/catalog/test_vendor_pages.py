@@ -135,3 +135,61 @@ def test_list_query_count_is_fixed(client, me, vendor, django_assert_max_num_que
     for _ in range(10):
         draft_product(vendor=vendor)
     assert count() == small
+
+
+def _listed(vendor):
+    from tests.catalog.factories import listed_product, reviewer
+
+    return listed_product(reviewer("rev-for-pages"), vendor=vendor, title="Listed one")
+
+
+def _update_data(**overrides):
+    data = {
+        "title": "Listed one v2",
+        "description": "better",
+        "tags": "t",
+        "deployment": "this cloud",
+        "specs-TOTAL_FORMS": "1",
+        "specs-INITIAL_FORMS": "0",
+        "specs-MIN_NUM_FORMS": "1",
+        "specs-MAX_NUM_FORMS": "1000",
+        "specs-0-name": "Standard",
+        "specs-0-price": "120.00",
+        "specs-0-billing_period": "month",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_ms_6_1_2_vendor_update_goes_to_review_and_listing_stays(client, me, vendor):
+    from catalog.models import ProductRevision
+
+    product = _listed(vendor)
+    url = reverse("vendor:product_update", args=[product.pk])
+    assert client.get(url).status_code == 200
+    response = client.post(url, _update_data())
+    assert response.status_code == 302
+    revision = ProductRevision.objects.get(product=product)
+    assert revision.status == ProductRevision.Status.SUBMITTED
+    product.refresh_from_db()
+    assert product.title == "Listed one"
+    assert product.status == Product.Status.LISTED
+
+
+def test_ms_4_1_5_vendor_update_refuses_zero_price_saas(client, me, vendor):
+    from catalog.models import ProductRevision
+
+    product = _listed(vendor)
+    Product.objects.filter(pk=product.pk).update(kind=ProductKind.SAAS)
+    response = client.post(
+        reverse("vendor:product_update", args=[product.pk]), _update_data(**{"specs-0-price": "0"})
+    )
+    assert response.status_code == 200
+    assert not ProductRevision.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["vendor:product_update", "vendor:revision_submit"])
+def test_isolation_other_vendors_update_pages_not_found(client, me, name):
+    other = _listed(VendorFactory())
+    response = client.post(reverse(name, args=[other.pk]), _update_data())
+    assert response.status_code == 404
