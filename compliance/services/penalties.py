@@ -225,12 +225,6 @@ def case_create(
         )
         why = reason or str(_("Case reported"))
         save_audited(case, actor=actor, reason=why)
-        if evidence_url:
-            save_audited(
-                CaseEvidence(case=case, url=evidence_url, added_by=case.created_by),
-                actor=actor,
-                reason=why,
-            )
         _event(case, action="report", actor=actor, reason=why, before="")
     return case
 
