@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class VendorsConfig(AppConfig):
     name = "vendors"
     verbose_name = _("Vendors")
+
+    def ready(self) -> None:
+        from vendors import dashboard
+
+        dashboard.register_nav("home", _("Home"), "vendor:home", order=0)
+        dashboard.register_nav("deposit", _("Deposit"), "vendor:deposit", order=80)
+        dashboard.register_nav("onboarding", _("Onboarding"), "vendor:onboarding", order=90)

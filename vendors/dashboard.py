@@ -1,0 +1,60 @@
+"""How other apps add to the vendor pages without this app importing them.
+
+The vendor home composes summaries from every app (DESIGN "Apps and their direction"), but
+`vendors` is below the others. Higher apps register, in `AppConfig.ready()`:
+
+    from vendors import dashboard
+    dashboard.register_nav("catalog", _("Products"), "vendor:products", order=20)
+    dashboard.register_panel("catalog", my_panel)
+
+A panel is `fn(request, vendor) -> Panel | None`; it renders `template` with `context` on the
+home page, in `order`. It must scope its queries to `vendor` (isolation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import HttpRequest
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: Any
+    url_name: str
+    order: int = 50
+
+
+@dataclass(frozen=True)
+class Panel:
+    template: str
+    context: dict = field(default_factory=dict)
+    order: int = 50
+
+
+PanelFn = Callable[[HttpRequest, Any], "Panel | None"]
+
+_nav: dict[str, NavItem] = {}
+_panels: dict[str, PanelFn] = {}
+
+
+def register_nav(key: str, label: Any, url_name: str, order: int = 50) -> None:
+    """Add (or replace, by key) a link in the vendor pages' navigation."""
+    _nav[key] = NavItem(key=key, label=label, url_name=url_name, order=order)
+
+
+def nav_items() -> list[NavItem]:
+    return sorted(_nav.values(), key=lambda item: (item.order, item.key))
+
+
+def register_panel(key: str, fn: PanelFn) -> None:
+    """Add (or replace, by key) a summary panel on the vendor home page."""
+    _panels[key] = fn
+
+
+def panels(request: HttpRequest, vendor: Any) -> list[Panel]:
+    built = [fn(request, vendor) for fn in _panels.values()]
+    return sorted((p for p in built if p is not None), key=lambda p: p.order)
