@@ -1,0 +1,237 @@
+"""Demo vendors for `manage.py seed_demo` (idempotent: a vendor that exists is left alone).
+
+Adds to `ctx`: `ctx["vendors"]` (key -> Vendor) for the apps seeded after this one, and the
+vendor staff logins to `ctx["logins"]`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from marketplace.audit import save_audited
+from marketplace.timeutils import china_date
+from vendors.models import (
+    Category,
+    CheckResult,
+    DocumentKind,
+    ExtraCondition,
+    OnboardingApplication,
+    Vendor,
+    VendorDocument,
+    VendorStaff,
+)
+from vendors.services import (
+    application_accept_agreement,
+    application_approve,
+    application_document_add,
+    application_start,
+    application_start_review,
+    application_submit,
+    application_update,
+    deposit_deduct,
+    deposit_pay,
+    deposit_topup,
+    vendor_evict,
+)
+from vendors.validators import credit_code_check_char
+
+EXTRA_CONDITIONS = [
+    ("registered-one-year", "公司成立满一年", 10),
+    ("after-sales-hours", "每日 9:00-18:00 提供售后服务，QQ 在线、电话可接通（MS-4.3）", 20),
+]
+
+
+@dataclass
+class DemoVendor:
+    key: str
+    name: str
+    serial: int
+    categories: list[str]
+    login: str
+    description: Any
+    state: str  # active | applying | evicted
+    deposit: str = "0"
+    deductions: list[tuple[str, str, str]] = field(default_factory=list)  # amount, cause, ref
+    top_ups: list[str] = field(default_factory=list)
+    documents_valid_days: int | None = 1500
+
+
+DEMO_VENDORS = [
+    DemoVendor(
+        "tools",
+        "深圳云匠工具科技有限公司",
+        1,
+        ["tool", "dev-tool"],
+        "vendor-tools",
+        _("vendor owner: active, deposit whole"),
+        "active",
+        deposit="1000.00",
+    ),
+    DemoVendor(
+        "images",
+        "杭州镜像软件有限公司",
+        2,
+        ["image", "software", "saas"],
+        "vendor-images",
+        _("vendor owner: active, deposit deducted, top-up obligation open"),
+        "active",
+        deposit="2000.00",
+        deductions=[("800.00", "violation", "DEMO-PENALTY-1")],
+    ),
+    DemoVendor(
+        "ops",
+        "北京云维运维服务有限公司",
+        3,
+        ["ops"],
+        "vendor-ops",
+        _("vendor owner: active, documents expiring, deduction topped up"),
+        "active",
+        deposit="5000.00",
+        deductions=[("300.00", "refund", "DEMO-REFUND-1")],
+        top_ups=["300.00"],
+        documents_valid_days=20,
+    ),
+    DemoVendor(
+        "applicant",
+        "上海新入驻网络科技有限公司",
+        4,
+        ["saas"],
+        "vendor-applicant",
+        _("vendor owner: application submitted, awaiting review"),
+        "applying",
+    ),
+    DemoVendor(
+        "evicted",
+        "广州违规数据科技有限公司",
+        5,
+        ["software"],
+        "vendor-evicted",
+        _("vendor owner: evicted and banned for ever (MS-8.3)"),
+        "evicted",
+        deposit="2000.00",
+        deductions=[("5000.00", "violation", "DEMO-PENALTY-OFFLINE-TRADE")],
+    ),
+]
+
+PDF = b"%PDF-1.4\n% demo document\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _credit_code(serial: int) -> str:
+    body = f"914403000000{serial:05d}"
+    return body + credit_code_check_char(body)
+
+
+def _owner(username: str, password: str):
+    User = get_user_model()
+    user, created = User.objects.get_or_create(username=username, defaults={"is_staff": False})
+    if created:
+        user.set_password(password)
+        user.save()
+    return user
+
+
+def _mark_checked(application: OnboardingApplication, reviewer: Any) -> None:
+    """The reviewer's results, recorded as in the admin (with history)."""
+    application.cloud_account_result = CheckResult.PASSED
+    application.bank_verification_result = CheckResult.PASSED
+    application.bank_verification_reference = "DEMO-BANK-OK"
+    save_audited(
+        application,
+        actor=reviewer,
+        reason="demo: checks passed",
+        update_fields=[
+            "cloud_account_result",
+            "bank_verification_result",
+            "bank_verification_reference",
+        ],
+    )
+    for doc in VendorDocument.objects.filter(vendor=application.vendor, replaced_at=None):
+        doc.review_result = CheckResult.PASSED
+        save_audited(doc, actor=reviewer, reason="demo: verified", update_fields=["review_result"])
+    for result in application.condition_results.all():
+        result.result = CheckResult.PASSED
+        save_audited(result, actor=reviewer, reason="demo: verified", update_fields=["result"])
+
+
+def _seed_vendor(spec: DemoVendor, ctx: dict) -> Vendor:
+    reviewer = ctx.get("onboarding_reviewer")
+    finance = ctx.get("finance")
+    owner = _owner(spec.login, ctx["password"])
+    application = application_start(
+        company_name=spec.name,
+        credit_code=_credit_code(spec.serial),
+        cloud_account_id=f"1000{spec.serial:08d}",
+        actor=owner,
+        owner=owner,
+    )
+    application_update(
+        application=application,
+        actor=owner,
+        contact_name="张伟",
+        contact_phone=f"1380013{spec.serial:04d}",
+        contact_qq=f"8800{spec.serial:04d}",
+        contact_email=f"contact{spec.serial}@example.com",
+        declares_this_cloud_only=True,
+        categories=list(Category.objects.filter(code__in=spec.categories)),
+    )
+    application_accept_agreement(application=application, version="2023-03-17", actor=owner)
+    today = china_date(timezone.now())
+    for kind in DocumentKind.values:
+        application_document_add(
+            application=application,
+            kind=kind,
+            file=ContentFile(PDF, name=f"{kind}.pdf"),
+            valid_from=today - dt.timedelta(days=400),
+            valid_until=today + dt.timedelta(days=spec.documents_valid_days)
+            if spec.documents_valid_days
+            else None,
+            actor=owner,
+        )
+    application_submit(application=application, actor=owner)
+    vendor = application.vendor
+    if spec.state == "applying":
+        return vendor
+    application_start_review(application=application, actor=reviewer)
+    _mark_checked(application, reviewer)
+    application_approve(application=application, actor=reviewer, reason="demo: all checked")
+    deposit_pay(
+        vendor=vendor, amount=spec.deposit, actor=finance, reason="demo: onboarding deposit"
+    )
+    for amount, cause, reference in spec.deductions:
+        deposit_deduct(
+            vendor=vendor,
+            amount=amount,
+            cause=cause,
+            reference=reference,
+            actor=finance,
+            reason="demo: deduction",
+        )
+    for amount in spec.top_ups:
+        deposit_topup(vendor=vendor, amount=amount, actor=finance, reason="demo: top-up")
+    if spec.state == "evicted":
+        vendor_evict(vendor=vendor, actor=ctx.get("compliance_lead"), reason="demo: OFFLINE_TRADE")
+    vendor.refresh_from_db()
+    return vendor
+
+
+def seed(ctx: dict) -> None:
+    for code, text, position in EXTRA_CONDITIONS:
+        if not ExtraCondition.objects.filter(code=code).exists():
+            save_audited(
+                ExtraCondition(code=code, text=text, position=position),
+                actor=ctx.get("admin"),
+                reason="demo data",
+            )
+    vendors: dict[str, Vendor] = ctx.setdefault("vendors", {})
+    for spec in DEMO_VENDORS:
+        existing = Vendor.objects.filter(credit_code=_credit_code(spec.serial)).first()
+        vendors[spec.key] = existing or _seed_vendor(spec, ctx)
+        if VendorStaff.objects.filter(user__username=spec.login).exists():
+            ctx["logins"].append((spec.login, ctx["password"], spec.description))
