@@ -7,11 +7,21 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Orders")
 
     def ready(self) -> None:
+        from orders.selectors import vendor_outstanding_orders
+
         # MS-3.1.5 ④: no deposit refund while orders are unfinished or disputes open.
         try:
             from vendors import exit_checks
-        except ImportError:  # the vendors app has no registry (older tree)
+        except ImportError:  # pragma: no cover - the vendors app without a registry
+            pass
+        else:
+            exit_checks.register(vendor_outstanding_orders)
+        try:
+            from vendors import dashboard
+        except ImportError:  # pragma: no cover
             return
-        from orders.selectors import vendor_outstanding_orders
+        from orders.dashboard import panel
 
-        exit_checks.register(vendor_outstanding_orders)
+        dashboard.register_nav("orders", _("Orders"), "vendor:orders", order=30)
+        dashboard.register_nav("refunds", _("Refunds"), "vendor:refunds", order=31)
+        dashboard.register_panel("orders", panel)
