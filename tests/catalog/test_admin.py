@@ -242,3 +242,11 @@ def test_review_items_are_read_only_once_decided(client, security_reviewer):
     assert response.status_code == 200
     assert 'name="items-0-result"' not in response.content.decode()
     assert SecurityReviewItem.objects.filter(review=review).count() == len(ReviewItem.values)
+
+
+def test_admin_is_chinese_first(superuser_client):
+    superuser_client.cookies.load({"django_language": "zh-hans"})
+    response = superuser_client.get(PRODUCTS_URL, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    body = response.content.decode()
+    assert "待安全审核" in body
+    assert "开始安全审核" in body
