@@ -9,13 +9,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from marketplace.exceptions import DomainError
 from vendors import dashboard
 from vendors.checklist import application_missing_items
+from vendors.forms import ApplicationForm, DocumentForm
 from vendors.models import DepositRefund, OnboardingApplication
 from vendors.selectors import (
     applications_for_vendor,
@@ -25,6 +32,13 @@ from vendors.selectors import (
     documents_for_vendor,
     open_obligations,
     vendor_for_user,
+)
+from vendors.services import (
+    application_accept_agreement,
+    application_create,
+    application_document_add,
+    application_submit,
+    application_update,
 )
 
 ENTRIES_PER_PAGE = 50
@@ -94,9 +108,34 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _application_page(
-    request: HttpRequest, application: OnboardingApplication | None
+    request: HttpRequest,
+    application: OnboardingApplication | None,
+    *,
+    form: ApplicationForm | None = None,
+    document_form: DocumentForm | None = None,
+    errors: list[str] | None = None,
+    status: int = 200,
 ) -> HttpResponse:
+    editable = application is not None and application.status == OnboardingApplication.Status.DRAFT
+    if editable and form is None:
+        form = ApplicationForm(
+            initial={
+                "contact_name": application.contact_name,
+                "contact_phone": application.contact_phone,
+                "contact_qq": application.contact_qq,
+                "contact_email": application.contact_email,
+                "categories": list(request.vendor.categories.all()),
+                "declares_this_cloud_only": application.declares_this_cloud_only,
+                "accept_agreement": application.agreement_accepted_at is not None,
+            }
+        )
     context = {
+        "editable": editable,
+        "form": form,
+        "document_form": document_form or (DocumentForm() if editable else None),
+        "errors": errors or [],
+        "can_start_new": request.vendor.status == request.vendor.Status.APPLYING
+        and (application is None or application.status == OnboardingApplication.Status.REJECTED),
         "vendor": request.vendor,
         "application": application,
         "applications": applications_for_vendor(user=request.user).order_by("-pk"),
@@ -106,7 +145,91 @@ def _application_page(
             documents_expiring().filter(vendor=request.vendor).values_list("pk", flat=True)
         ),
     }
-    return render(request, "vendor/onboarding.html", context)
+    return render(request, "vendor/onboarding.html", context, status=status)
+
+
+def _draft(request: HttpRequest, pk: int) -> OnboardingApplication:
+    return get_object_or_404(applications_for_vendor(user=request.user), pk=pk)
+
+
+def _errors(exc: DomainError) -> list[str]:
+    return list(getattr(exc, "items", None) or [str(exc)])
+
+
+@require_POST
+@vendor_page
+def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Save the applicant's data; on any error nothing is saved and the page says why."""
+    application = _draft(request, pk)
+    form = ApplicationForm(request.POST)
+    if not form.is_valid():
+        return _application_page(request, application, form=form, status=400)
+    data = form.cleaned_data
+    try:
+        with transaction.atomic():
+            application_update(
+                application=application,
+                actor=request.user,
+                categories=data["categories"],
+                declares_this_cloud_only=data["declares_this_cloud_only"],
+                contact_name=data["contact_name"],
+                contact_phone=data["contact_phone"],
+                contact_qq=data["contact_qq"],
+                contact_email=data["contact_email"],
+            )
+            if data["accept_agreement"] and application.agreement_accepted_at is None:
+                application_accept_agreement(
+                    application=application, version=agreement_version(), actor=request.user
+                )
+    except DomainError as exc:
+        return _application_page(request, application, form=form, errors=_errors(exc), status=400)
+    messages.success(request, _("Saved."))
+    return redirect("vendor:application", pk=application.pk)
+
+
+@require_POST
+@vendor_page
+def application_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    application = _draft(request, pk)
+    form = DocumentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _application_page(request, application, document_form=form, status=400)
+    try:
+        application_document_add(application=application, actor=request.user, **form.cleaned_data)
+    except DomainError as exc:
+        return _application_page(
+            request, application, document_form=form, errors=_errors(exc), status=400
+        )
+    messages.success(request, _("Document uploaded."))
+    return redirect("vendor:application", pk=application.pk)
+
+
+@require_POST
+@vendor_page
+def application_send(request: HttpRequest, pk: int) -> HttpResponse:
+    application = _draft(request, pk)
+    try:
+        application_submit(application=application, actor=request.user)
+    except DomainError as exc:
+        return _application_page(request, application, errors=_errors(exc), status=400)
+    messages.success(request, _("Submitted. A reviewer will check your application."))
+    return redirect("vendor:application", pk=application.pk)
+
+
+@require_POST
+@vendor_page
+def application_new(request: HttpRequest) -> HttpResponse:
+    try:
+        application = application_create(vendor=request.vendor, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+        return redirect("vendor:onboarding")
+    return redirect("vendor:application", pk=application.pk)
+
+
+def agreement_version() -> str:
+    """The version of the vendor access agreement in force (setting VENDOR_AGREEMENT_VERSION)."""
+    return getattr(settings, "VENDOR_AGREEMENT_VERSION", "2023-03-17")
 
 
 @vendor_page

@@ -97,3 +97,105 @@ def test_vendor_pages_are_in_chinese_by_default(client):
     client.force_login(vendor_user(vendor))
     page = client.get(reverse("vendor:home")).content.decode()
     assert "保证金" in page
+
+
+def test_ms_3_1_3_vendor_fills_in_uploads_and_submits_the_application(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.vendors.factories import PDF, started_application
+    from vendors.models import Category, OnboardingApplication
+
+    application = started_application()
+    client.force_login(vendor_user(application.vendor))
+    edit = reverse("vendor:application_edit", args=[application.pk])
+    data = {
+        "contact_name": "Li Lei",
+        "contact_phone": "13800138000",
+        "contact_qq": "123456",
+        "contact_email": "lilei@example.com",
+        "categories": [Category.objects.get(code="saas").pk],
+        "declares_this_cloud_only": "on",
+        "accept_agreement": "on",
+    }
+    assert client.post(edit, data, **EN).status_code == 302
+    upload = reverse("vendor:application_upload", args=[application.pk])
+    for kind in ("business_licence", "legal_rep_id", "bank_account_proof"):
+        response = client.post(
+            upload,
+            {
+                "kind": kind,
+                "file": SimpleUploadedFile(f"{kind}.pdf", PDF),
+                "valid_from": "2024-01-01",
+            },
+            **EN,
+        )
+        assert response.status_code == 302
+    response = client.post(reverse("vendor:application_submit", args=[application.pk]), **EN)
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.status == OnboardingApplication.Status.SUBMITTED
+    assert application.agreement_version
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "fragment"),
+    [
+        ("contact_phone", "1234", "mainland China mobile"),
+        ("contact_qq", "0999", "QQ number"),
+        ("contact_email", "nope", "valid e-mail"),
+    ],
+)
+def test_ms_3_1_3_bad_contact_on_the_vendor_page_saves_nothing(client, field, value, fragment):
+    from tests.vendors.factories import started_application
+
+    application = started_application()
+    client.force_login(vendor_user(application.vendor))
+    edit = reverse("vendor:application_edit", args=[application.pk])
+    data = {"contact_name": "Li Lei", "accept_agreement": "on", field: value}
+    response = client.post(edit, data, **EN)
+    assert response.status_code == 400
+    assert fragment in response.content.decode()
+    application.refresh_from_db()
+    assert application.contact_name == ""
+    assert application.agreement_accepted_at is None
+
+
+def test_ms_3_1_3_bad_file_on_the_vendor_page_saves_nothing(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.vendors.factories import started_application
+
+    application = started_application()
+    client.force_login(vendor_user(application.vendor))
+    upload = reverse("vendor:application_upload", args=[application.pk])
+    fake = SimpleUploadedFile("licence.png", b"GIF89a not a png")
+    response = client.post(
+        upload, {"kind": "business_licence", "file": fake, "valid_from": "2024-01-01"}, **EN
+    )
+    assert response.status_code == 400
+    assert "not a real PNG" in response.content.decode()
+    assert not VendorDocument.objects.exists()
+
+
+def test_ms_3_1_submitting_an_incomplete_application_lists_what_is_missing(client):
+    from tests.vendors.factories import started_application
+
+    application = started_application()
+    client.force_login(vendor_user(application.vendor))
+    response = client.post(reverse("vendor:application_submit", args=[application.pk]), **EN)
+    assert response.status_code == 400
+    assert "Missing document: Business licence copy." in response.content.decode()
+
+
+def test_isolation_posting_to_another_vendors_application_is_404(client):
+    from tests.vendors.factories import started_application
+
+    mine = started_application()
+    theirs = started_application()
+    client.force_login(vendor_user(mine.vendor))
+    for name in (
+        "vendor:application_edit",
+        "vendor:application_upload",
+        "vendor:application_submit",
+    ):
+        assert client.post(reverse(name, args=[theirs.pk]), {}, **EN).status_code == 404

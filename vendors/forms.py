@@ -1,0 +1,49 @@
+"""Forms of the vendor pages: they parse input; the services validate and write."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from vendors.models import Category, DocumentKind
+
+
+class ApplicationForm(forms.Form):
+    """The applicant's part of the checklist (MS-3.1.3 ③, MS-3.1.4, MS-3.1.6)."""
+
+    contact_name = forms.CharField(label=_("contact name"), max_length=100, required=False)
+    contact_phone = forms.CharField(label=_("contact mobile phone"), max_length=20, required=False)
+    contact_qq = forms.CharField(label=_("contact QQ number"), max_length=12, required=False)
+    contact_email = forms.CharField(label=_("contact e-mail"), max_length=254, required=False)
+    categories = forms.ModelMultipleChoiceField(
+        label=_("categories sold in"),
+        queryset=Category.objects.order_by("code"),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    declares_this_cloud_only = forms.BooleanField(
+        label=_(
+            "Our products run on this cloud's resources, or are companion tools closely tied "
+            "to its products (MS-3.1.6)."
+        ),
+        required=False,
+    )
+    accept_agreement = forms.BooleanField(
+        label=_("We accept the vendor access agreement (MS-3.1.4)."), required=False
+    )
+
+
+class DocumentForm(forms.Form):
+    """One document (MS-3.1.3); type, content and size are checked by the service."""
+
+    kind = forms.ChoiceField(label=_("kind"), choices=DocumentKind.choices)
+    file = forms.FileField(label=_("file"), help_text=_("PDF, JPG or PNG"))
+    valid_from = forms.DateField(
+        label=_("valid from"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    valid_until = forms.DateField(
+        label=_("valid until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Empty when valid indefinitely."),
+    )
