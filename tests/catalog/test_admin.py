@@ -245,6 +245,7 @@ def test_review_items_are_read_only_once_decided(client, security_reviewer):
 
 
 def test_admin_is_chinese_first(superuser_client):
+    draft_product()
     superuser_client.cookies.load({"django_language": "zh-hans"})
     response = superuser_client.get(PRODUCTS_URL, HTTP_ACCEPT_LANGUAGE="zh-hans")
     body = response.content.decode()
