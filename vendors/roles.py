@@ -14,6 +14,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_LOOK_UP,
         "vendors.view_vendorstaff",
         "vendors.view_onboardingapplication",
+        "vendors.add_onboardingapplication",
         "vendors.change_onboardingapplication",
         "vendors.review_onboardingapplication",
         "vendors.view_extraconditionresult",

@@ -263,3 +263,26 @@ def test_admin_is_in_chinese_by_default(client, superuser):
     client.force_login(superuser)
     page = client.get(reverse("admin:vendors_onboardingapplication_changelist"))
     assert "入驻申请" in page.content.decode()
+
+
+def test_ms_8_3_starting_an_application_for_an_evicted_company_is_refused(client):
+    reviewer = role_user(roles.ONBOARDING_REVIEWER)
+    evicted = VendorFactory()
+    vendor_evict(vendor=evicted, actor=None, reason="fraud")
+    client.force_login(reviewer)
+    url = reverse("admin:vendors_onboardingapplication_start")
+    fresh = VendorFactory.build()
+    data = {
+        "company_name": "Reborn Co.",
+        "credit_code": evicted.credit_code,
+        "cloud_account_id": fresh.cloud_account_id,
+    }
+    response = client.post(url, data, **EN)
+    assert response.status_code == 200
+    assert "banned for ever" in response.content.decode()
+    assert Vendor.objects.count() == 1
+    response = client.post(url, {**data, "credit_code": "91110000802100433C"}, **EN)
+    assert "check character" in response.content.decode()
+    response = client.post(url, {**data, "credit_code": fresh.credit_code}, **EN)
+    assert response.status_code == 302
+    assert Vendor.objects.filter(credit_code=fresh.credit_code, status="applying").exists()

@@ -171,8 +171,13 @@ class DepositEntryAdmin(TransitionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryA
             "opts": self.model._meta,
             "form": form,
             "title": _("Record a deposit ledger entry"),
+            "intro": _(
+                "Entries are never changed or deleted; a mistake is corrected by reversing the "
+                "entry."
+            ),
+            "submit_label": _("Record"),
         }
-        return TemplateResponse(request, "admin/vendors/depositentry/record.html", context)
+        return TemplateResponse(request, "admin/vendors/form_page.html", context)
 
 
 class OpenFilter(admin.SimpleListFilter):

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from marketplace.exceptions import DomainError
 from vendors.admin.common import NoDeleteMixin, ReadOnlyAdminMixin, today
 from vendors.admin.transitions import AdminTransition, TransitionAdminMixin, transition_action
 from vendors.checklist import application_missing_items
@@ -23,6 +30,7 @@ from vendors.models.onboarding import EXPIRY_WARNING_DAYS
 from vendors.services import (
     application_approve,
     application_reject,
+    application_start,
     application_start_review,
 )
 
@@ -104,6 +112,33 @@ class DocumentInline(admin.TabularInline):
     @admin.display(description=_("expiry"))
     def expiry(self, doc: VendorDocument):
         return expiry_badge(doc, today())
+
+
+class StartApplicationForm(forms.Form):
+    """A company's identity; the service validates it and checks the MS-8.3 ban."""
+
+    company_name = forms.CharField(label=_("company name"), max_length=200)
+    credit_code = forms.CharField(label=_("unified social credit code"), max_length=18)
+    cloud_account_id = forms.CharField(label=_("cloud account ID"), max_length=64)
+    owner_username = forms.CharField(
+        label=_("owner's login"),
+        max_length=150,
+        required=False,
+        help_text=_("An existing non-staff user who will act for the vendor."),
+    )
+
+    def clean_owner_username(self):
+        username = self.cleaned_data["owner_username"].strip()
+        if not username:
+            return None
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            raise forms.ValidationError(_("No user with this login."))
+        if user.is_staff or hasattr(user, "vendor_staff"):
+            raise forms.ValidationError(
+                _("This user is platform staff or already acts for a vendor.")
+            )
+        return user
 
 
 APPLICATION_TRANSITIONS = [
@@ -212,8 +247,61 @@ class OnboardingApplicationAdmin(TransitionAdminMixin, NoDeleteMixin, SimpleHist
         "bank_verification_reference",
     ]
 
+    change_list_template = "admin/vendors/onboardingapplication/change_list.html"
+
     def has_add_permission(self, request) -> bool:
-        return False  # applications start from the applicant (MS-8.3 ban check in the service)
+        return False  # started through `start_view` below (validation and the MS-8.3 ban check)
+
+    def get_urls(self):
+        return [
+            path(
+                "start/",
+                self.admin_site.admin_view(self.start_view),
+                name="vendors_onboardingapplication_start",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_start": request.user.has_perm("vendors.add_onboardingapplication"),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def start_view(self, request):
+        if not request.user.has_perm("vendors.add_onboardingapplication"):
+            raise PermissionDenied
+        form = StartApplicationForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                application = application_start(
+                    company_name=data["company_name"],
+                    credit_code=data["credit_code"],
+                    cloud_account_id=data["cloud_account_id"],
+                    owner=data["owner_username"],
+                    actor=request.user,
+                )
+            except DomainError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(request, _("Application started."), messages.SUCCESS)
+                return HttpResponseRedirect(
+                    reverse("admin:vendors_onboardingapplication_change", args=[application.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "title": _("Start an onboarding application"),
+            "intro": _(
+                "MS-8.3: a company or cloud account evicted from the marketplace is refused for "
+                "ever."
+            ),
+            "submit_label": _("Start"),
+        }
+        return TemplateResponse(request, "admin/vendors/form_page.html", context)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status == OnboardingApplication.Status.UNDER_REVIEW:
