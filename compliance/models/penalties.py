@@ -113,7 +113,20 @@ class PenaltyCase(models.Model):
     appeal_statement = models.TextField(_("appeal statement"), blank=True)
     appealed_at = models.DateTimeField(_("appealed at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
-    history = HistoricalRecords()
+    # History is read per case (by id) only: no indexes on its copies of the foreign keys,
+    # which would slow the bulk import's history rows (docs/benchmarks.md "Penalty import").
+    history = HistoricalRecords(
+        no_db_index=[
+            "reference",
+            "vendor",
+            "violation",
+            "violation_version",
+            "product",
+            "created_by",
+            "import_job",
+            "proposed_by",
+        ]
+    )
 
     class Meta:
         verbose_name = _("penalty case")
