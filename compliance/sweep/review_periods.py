@@ -7,6 +7,11 @@ order). Marking it is therefore one set-based UPDATE that writes no history rows
 (docs/decisions/sweep.md): at marketplace scale the first run would otherwise write millions
 of history rows for a fact the history already implies. One evaluation row per run records
 how many orders were closed and up to which moment.
+
+Each run closes at most `BATCH` orders, oldest period first: a daily run closes about a day of
+orders, and a backlog (the first run after deployment, or after the sweep was stopped) is
+worked off over the following runs instead of one unbounded transaction; the evaluation
+reports what remains.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from compliance.sweep.base import Action, Outcome, Plan, Rule, SweepContext
 from orders.models import Order
 
 RULE_ID = "MS-2.8"
+BATCH = 50_000
 
 
 class ReviewPeriodRule(Rule):
@@ -42,8 +48,11 @@ class ReviewPeriodRule(Rule):
     def execute(self, ctx: SweepContext, actions: Sequence[Action]) -> list[Outcome]:
         outcomes = []
         for a in actions:
+            due = self._due(ctx, a.data["vendor_ids"])
+            batch = due.order_by("review_period_ends_at", "pk").values("pk")[:BATCH]
             # Derived, non-audited flag: a plain set-based UPDATE (see the module docstring).
-            closed = self._due(ctx, a.data["vendor_ids"]).update(review_period_closed=True)
+            closed = Order.objects.filter(pk__in=batch).update(review_period_closed=True)
+            remaining = due.exists() if closed == BATCH else False
             if closed:
                 outcomes.append(
                     Outcome(
@@ -51,7 +60,11 @@ class ReviewPeriodRule(Rule):
                         vendor_id=None,
                         subject_type="orders",
                         subject_id="",
-                        figures={"orders_closed": closed, "review_period_ended_by": ctx.as_of},
+                        figures={
+                            "orders_closed": closed,
+                            "review_period_ended_by": ctx.as_of,
+                            "backlog_remaining": remaining,
+                        },
                         message=f"{closed} review periods closed",
                     )
                 )

@@ -163,3 +163,21 @@ def test_ms_2_8_review_periods_closed_when_ended_without_history_rows():
     assert ev.figures["orders_closed"] == 3
     sweep(at("2026-10-06 10:00"), "review_periods")
     assert RuleEvaluation.objects.filter(rule="review_periods").count() == 1
+
+
+def test_ms_2_8_backlog_worked_off_in_capped_batches(monkeypatch):
+    """MS-2.8: a backlog is closed oldest first, at most BATCH per run, and reported."""
+    from compliance.sweep import review_periods
+
+    monkeypatch.setattr(review_periods, "BATCH", 2)
+    v = vendor()
+    first = orders(v, 2, paid_at=at("2026-09-01 10:00"))
+    later = orders(v, 1, paid_at=at("2026-09-02 10:00"))
+    sweep(at("2026-10-06 10:00"), "review_periods")
+    assert set(Order.objects.filter(review_period_closed=True).values_list("pk", flat=True)) == {
+        o.pk for o in first
+    }
+    ev = RuleEvaluation.objects.get(rule="review_periods")
+    assert ev.figures["backlog_remaining"] is True
+    sweep(at("2026-10-06 10:05"), "review_periods")
+    assert Order.objects.get(pk=later[0].pk).review_period_closed is True
