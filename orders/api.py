@@ -77,7 +77,7 @@ class OrderDeliveryView(ServiceAPIView):
 
     @extend_schema(
         operation_id="orders_delivery",
-        summary="Report a delivery result: delivered, failed (with a reason) or repaired",
+        summary="Report delivery: started, delivered, failed (with a reason) or repaired",
         request=DeliveryIn,
         responses={200: OrderOut, **ERRORS},
     )

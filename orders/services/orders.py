@@ -34,10 +34,11 @@ __all__ = [
 
 
 class DeliveryOutcome:
+    STARTED = "started"
     DELIVERED = "delivered"
     FAILED = "failed"
     REPAIRED = "repaired"
-    ALL = (DELIVERED, FAILED, REPAIRED)
+    ALL = (STARTED, DELIVERED, FAILED, REPAIRED)
 
 
 def require_aware(moment: dt.datetime, field: str) -> None:
@@ -191,13 +192,26 @@ def order_report_delivery(
     caller: ServiceAccount | None = None,
     actor: Any = None,
 ) -> Order:
-    """Record a delivery result. A repeated report of the state already reached is a no-op.
+    """Record delivery progress: started, delivered, failed (with a reason) or repaired.
+
+    A repeated report of the state already reached is a no-op.
 
     Ops and manual services start their service on delivery. A failure is only for
     SaaS-delivered orders (MS-4.2): it opens a DeliveryFailure and tells compliance on commit.
     """
     require_aware(at, "at")
     order = lock(Order, order.pk)
+    if outcome == DeliveryOutcome.STARTED:
+        if order.status == Order.Status.DELIVERING:
+            return order
+        run_transition(order, order.start_delivery)
+        save_audited(
+            order,
+            actor=actor,
+            reason=reason_with_caller("delivery started", caller),
+            update_fields=["status"],
+        )
+        return order
     if outcome == DeliveryOutcome.DELIVERED:
         return _deliver(order, at=at, caller=caller, actor=actor)
     if outcome == DeliveryOutcome.FAILED:
