@@ -25,6 +25,11 @@ from marketplace.exceptions import DomainError
 from vendors.selectors import vendor_for_user
 
 
+def _layout(request: HttpRequest) -> dict:
+    """What vendor/base.html shows in its top bar."""
+    return {"vendor": vendor_for_user(user=request.user)}
+
+
 def _own_product(request: HttpRequest, pk: int) -> Product:
     """Another vendor's product is simply not found (404), never forbidden."""
     return get_object_or_404(products_for_vendor(user=request.user), pk=pk)
@@ -34,7 +39,7 @@ def _own_product(request: HttpRequest, pk: int) -> Product:
 def product_list(request: HttpRequest) -> HttpResponse:
     products = products_for_vendor(user=request.user).order_by("-pk")
     page = Paginator(products, 50).get_page(request.GET.get("page"))
-    return render(request, "catalog/product_list.html", {"page": page})
+    return render(request, "catalog/product_list.html", {"page": page, **_layout(request)})
 
 
 @login_required
@@ -47,6 +52,7 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "reviews": product.reviews.select_related("revision").order_by("-started_at")[:10],
         "can_submit": product.status in (Product.Status.DRAFT, Product.Status.REJECTED),
         "can_relist": product.status == Product.Status.DELISTED,
+        "vendor": product.vendor,
     }
     return render(request, "catalog/product_detail.html", context)
 
@@ -83,7 +89,7 @@ def product_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Draft saved. Submit it for security review when ready."))
             return redirect("vendor:product_detail", pk=product.pk)
-    return render(request, "catalog/product_form.html", {"form": form})
+    return render(request, "catalog/product_form.html", {"form": form, "vendor": vendor})
 
 
 @login_required
@@ -158,7 +164,7 @@ def product_update(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "catalog/revision_form.html",
-        {"product": product, "form": form, "formset": formset},
+        {"product": product, "form": form, "formset": formset, "vendor": product.vendor},
     )
 
 

@@ -193,3 +193,23 @@ def test_isolation_other_vendors_update_pages_not_found(client, me, name):
     other = _listed(VendorFactory())
     response = client.post(reverse(name, args=[other.pk]), _update_data())
     assert response.status_code == 404
+
+
+def test_vendor_home_shows_the_products_panel_and_nav(client, me, vendor):
+    _listed(vendor)
+    draft_product(vendor=VendorFactory(), title="Not mine")
+    response = client.get(reverse("vendor:home"), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert reverse("vendor:product_list") in body
+    assert "catalog-panel" in body
+
+
+def test_products_panel_counts_only_own_products(vendor):
+    from catalog.dashboard import products_panel
+
+    _listed(vendor)
+    draft_product(vendor=VendorFactory())
+    panel = products_panel(None, vendor)
+    assert panel.context["listed"] == 1
+    assert panel.context["total"] == 1
