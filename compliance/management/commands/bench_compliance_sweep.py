@@ -1,3 +1,4 @@
+# ruff: noqa: S608 -- SQL built here from table names, integers and timestamps of this command
 """`manage.py bench_compliance_sweep [--vendors N --products N --orders N]`: a benchmark, not
 a test. PostgreSQL only, on a database of its own.
 
@@ -176,7 +177,10 @@ class Command(BaseCommand):
             )
             # Orders: a skewed product choice (power 2 of a hashed uniform), 120 days back.
             pick = f"floor({n_p} * power(((g::bigint * 2654435761) % 1000003) / 1000003.0, 2))"
-            paid = f"({ts(as_of)} - ((g % 120) || ' days')::interval - ((g % 86400) || ' s')::interval)"
+            paid = (
+                f"({ts(as_of)} - ((g % 120) || ' days')::interval"
+                " - ((g % 86400) || ' s')::interval)"
+            )
             self.step(
                 "orders",
                 lambda: insert_select(
@@ -200,7 +204,9 @@ class Command(BaseCommand):
                         "review_days": "5",
                         "review_period_ends_at": "o.paid + interval '5 days'",
                         # A live system: yesterday's sweep closed every period ended before then.
-                        "review_period_closed": f"o.paid + interval '5 days' <= {ts(as_of)} - interval '1 day'",
+                        "review_period_closed": (
+                            f"o.paid + interval '5 days' <= {ts(as_of)} - interval '1 day'"
+                        ),
                         "status": "'delivered'",
                     },
                     f"FROM (SELECT g, {p0} + {pick} AS pid, {paid} AS paid "
@@ -211,7 +217,10 @@ class Command(BaseCommand):
             )
             o_table = q(Order._meta.db_table)
             # Refunds of 1.2 % of orders; reasons cycle, three in five count against the vendor.
-            reasons = "(ARRAY['not_as_expected','slow_or_rude','not_received','bought_by_mistake','no_longer_needed'])"
+            reasons = (
+                "(ARRAY['not_as_expected','slow_or_rude','not_received',"
+                "'bought_by_mistake','no_longer_needed'])"
+            )
             self.step(
                 "refunds",
                 lambda: insert_select(
@@ -249,7 +258,9 @@ class Command(BaseCommand):
                         "product": "o.product_id",
                         "failed_at": "o.paid_at + interval '1 hour'",
                         "reason": "'bench failure'",
-                        "repaired_at": "CASE WHEN o.id % 10 < 7 THEN o.paid_at + interval '1 day' END",
+                        "repaired_at": (
+                            "CASE WHEN o.id % 10 < 7 THEN o.paid_at + interval '1 day' END"
+                        ),
                     },
                     f"FROM {o_table} o WHERE o.saas_delivered AND o.id % 997 = 0 "
                     f"AND o.paid_at > {ts(as_of)} - interval '60 days'",
@@ -323,7 +334,10 @@ class Command(BaseCommand):
                     {
                         "vendor": "v.id",
                         "kind": "'shield_store'",
-                        "starts_at": f"{ts(as_of)} - interval '15 days' + ((v.id % 20 - 10) || ' days')::interval",
+                        "starts_at": (
+                            f"{ts(as_of)} - interval '15 days'"
+                            " + ((v.id % 20 - 10) || ' days')::interval"
+                        ),
                         "ends_at": f"{ts(as_of)} + ((v.id % 20 - 10) || ' days')::interval",
                         "cause_type": "'penalty'",
                         "cause_id": "'bench-' || v.id",
@@ -359,7 +373,8 @@ class Command(BaseCommand):
         a = ts(as_of)
         queries = {
             "deposit_topup": f"SELECT vendor_id, min(id), min(due_at), count(*), sum(amount_due) "
-            f"FROM {t[TopUpObligation]} WHERE closed_at IS NULL AND due_at < {a} GROUP BY vendor_id",
+            f"FROM {t[TopUpObligation]} WHERE closed_at IS NULL AND due_at < {a} "
+            "GROUP BY vendor_id",
             "saas_delivery": f"SELECT vendor_id, min(failed_at), min(id), count(*) "
             f"FROM {t[DeliveryFailure]} WHERE repaired_at IS NULL AND failed_at <= {a} "
             f"GROUP BY vendor_id",
