@@ -292,3 +292,43 @@ def test_service_confirmation_only_for_ops_and_manual():
     with pytest.raises(StateConflict) as err:
         order_confirm_service(order=order, at=PAID_AT)
     assert err.value.code == "not_a_service"
+
+
+def test_delivery_started_then_delivered():
+    order = make_order()
+    order = order_report_delivery(order=order, outcome=DeliveryOutcome.STARTED, at=PAID_AT)
+    assert order.status == Order.Status.DELIVERING
+    order = order_report_delivery(order=order, outcome=DeliveryOutcome.DELIVERED, at=PAID_AT)
+    assert order.status == Order.Status.DELIVERED
+
+
+def test_ms_3_1_5_4_exit_check_reports_unfinished_orders_and_open_disputes():
+    from orders.services import refund_request
+    from vendors import exit_checks
+
+    order = make_order()
+    refund_request(
+        order=order,
+        external_id="R",
+        reason="not_received",
+        amount_requested="1.00",
+        requested_at=PAID_AT,
+    )
+    reasons = exit_checks.outstanding_reasons(order.vendor)
+    assert any("unfinished" in r for r in reasons)
+    assert any("refund" in r for r in reasons)
+    other = make_order(kind=ProductKind.IMAGE)
+    order_report_delivery(order=other, outcome=DeliveryOutcome.DELIVERED, at=PAID_AT)
+    order_complete(order=other, actor=None, reason="done")
+    assert exit_checks.outstanding_reasons(other.vendor) == []
+
+
+def test_roles_hold_the_orders_permissions():
+    from marketplace import roles
+
+    arbitrator = roles.group_for(roles.REFUND_ARBITRATOR).permissions
+    finance = roles.group_for(roles.FINANCE).permissions
+    assert arbitrator.filter(codename="arbitrate_refund").exists()
+    assert not arbitrator.filter(codename="pay_refund").exists()
+    assert finance.filter(codename="pay_refund").exists()
+    assert finance.filter(codename="process_invoice").exists()
