@@ -260,3 +260,15 @@ def test_vendor_does_not_see_internal_error_evaluations(monkeypatch):
     user = VendorStaffFactory(vendor=v, user=UserFactory()).user
     assert RuleEvaluation.objects.filter(vendor=v, outcome=EvaluationOutcome.ERROR).exists()
     assert not evaluations_for_vendor(user=user).exists()
+
+
+def test_background_task_runs_the_sweep():
+    """The sweep can also run as a django-tasks task (immediate backend in development)."""
+    from compliance.sweep.tasks import run_compliance_sweep_task
+
+    v = vendor()
+    obligation(v, due_at=AS_OF - dt.timedelta(days=1))
+    result = run_compliance_sweep_task.enqueue(as_of=AS_OF.isoformat(), rules=["deposit_topup"])
+    assert result.return_value["failed"] is False
+    assert SweepRun.objects.get().trigger == "task"
+    assert AppliedMeasure.objects.filter(vendor=v).count() == 2
