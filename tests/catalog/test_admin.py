@@ -251,3 +251,11 @@ def test_admin_is_chinese_first(superuser_client):
     body = response.content.decode()
     assert "待安全审核" in body
     assert "开始安全审核" in body
+
+
+def test_product_changelist_query_count_same_with_100_or_10000_rows(superuser_client):
+    _bulk_products(100)
+    small = _count_queries(superuser_client, PRODUCTS_URL + "?queue=awaiting")
+    _bulk_products(9_900)
+    large = _count_queries(superuser_client, PRODUCTS_URL + "?queue=awaiting")
+    assert small == large
