@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from marketplace import roles
-from tests.factories import CategoryFactory, UserFactory, VendorFactory, VendorStaffFactory
+from tests.factories import UserFactory, VendorFactory, VendorStaffFactory
 from vendors.models import (
     Category,
     CheckResult,
@@ -126,6 +126,3 @@ def active_vendor(*, categories: tuple[str, ...] = ("software",), **kwargs) -> V
 
 def money(value: str) -> Decimal:
     return Decimal(value)
-
-
-__all__ = ["CategoryFactory"]

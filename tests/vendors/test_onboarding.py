@@ -293,3 +293,15 @@ def test_ms_8_3_evict_records_both_identities_with_history():
         ("cloud_account", vendor.cloud_account_id),
     }
     assert BannedIdentity.objects.first().history.first().history_change_reason == "FRAUD"
+
+
+def test_ms_3_1_5_category_changes_are_kept_in_the_vendors_history():
+    from tests.vendors.factories import category
+
+    application = started_application()
+    application_update(
+        application=application, actor=None, categories=[category("ops"), category("tool")]
+    )
+    vendor = application.vendor
+    latest = vendor.history.first()
+    assert {c.category.code for c in latest.categories.all()} == {"ops", "tool"}

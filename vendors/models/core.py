@@ -60,7 +60,8 @@ class Vendor(models.Model):
     can_publish = models.BooleanField(_("may publish products"), default=True)
     marketing_eligible = models.BooleanField(_("eligible for marketing campaigns"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    history = HistoricalRecords()
+    # Categories set the deposit tier (MS-3.1.5 ①), so their changes are history too.
+    history = HistoricalRecords(m2m_fields=[categories])
 
     class Meta:
         verbose_name = _("vendor")
