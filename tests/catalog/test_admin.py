@@ -259,3 +259,25 @@ def test_product_changelist_query_count_same_with_100_or_10000_rows(superuser_cl
     _bulk_products(9_900)
     large = _count_queries(superuser_client, PRODUCTS_URL + "?queue=awaiting")
     assert small == large
+
+
+def test_ms_2_8_policy_in_force_is_read_only_in_admin(superuser_client):
+    """Rule parameters are data: a row in force is kept; a change is a later row."""
+    import datetime as dt
+
+    from catalog.models import KindPolicy, ReviewPeriodRule
+
+    in_force = KindPolicy.objects.get(kind=ProductKind.IMAGE)
+    url = reverse("admin:catalog_kindpolicy_change", args=[in_force.pk])
+    body = superuser_client.get(url).content.decode()
+    assert 'name="review_period_days"' not in body
+    delete = reverse("admin:catalog_kindpolicy_delete", args=[in_force.pk])
+    assert superuser_client.get(delete).status_code == 403
+    future = KindPolicy.objects.create(
+        kind=ProductKind.IMAGE,
+        effective_from=dt.date(2099, 1, 1),
+        review_period_rule=ReviewPeriodRule.DAYS_FROM_PURCHASE,
+        review_period_days=7,
+    )
+    url = reverse("admin:catalog_kindpolicy_change", args=[future.pk])
+    assert 'name="review_period_days"' in superuser_client.get(url).content.decode()
