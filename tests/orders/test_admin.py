@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -212,7 +213,7 @@ def test_service_account_token_is_shown_once_and_only_its_hash_stored(admin_clie
     assert response.status_code == 200
     account = ServiceAccount.objects.get(name="storefront-cn")
     shown = [str(m) for m in response.context["messages"] if "mkt_" in str(m)]
-    token = shown[0].split()[-1]
+    token = re.search(r"mkt_\S+", shown[0]).group(0)
     assert token.startswith(f"mkt_{account.token_prefix}_")
     secret = token.split("_", 2)[2]
     assert account.token_hash == hash_token(secret) and secret not in account.token_hash

@@ -110,3 +110,10 @@ def test_vendor_home_shows_the_orders_panel(client, vendor_a):
     response = client.get("/vendor/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     assert b"refund requests awaiting your answer" in response.content
+
+
+def test_refund_page_is_chinese_by_default(client, vendor_a):
+    requested_refund(vendor_a)
+    login(client, vendor_a)
+    content = client.get("/vendor/orders/refunds/").content.decode()
+    assert "未收到商品/服务" in content and "提出异议" in content
