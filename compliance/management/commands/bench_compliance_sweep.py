@@ -336,9 +336,9 @@ class Command(BaseCommand):
                         "kind": "'shield_store'",
                         "starts_at": (
                             f"{ts(as_of)} - interval '15 days'"
-                            " + ((v.id % 20 - 10) || ' days')::interval"
+                            " + ((v.id / 100 % 20 - 10) || ' days')::interval"
                         ),
-                        "ends_at": f"{ts(as_of)} + ((v.id % 20 - 10) || ' days')::interval",
+                        "ends_at": f"{ts(as_of)} + ((v.id / 100 % 20 - 10) || ' days')::interval",
                         "cause_type": "'penalty'",
                         "cause_id": "'bench-' || v.id",
                         "reason": "'bench shield'",
