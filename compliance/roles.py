@@ -5,7 +5,7 @@ approval (evict, ban, deductions), decides appeals and is the only one who edits
 violation table (MS-7 annex, MS-9.2).
 """
 
-from marketplace.roles import COMPLIANCE_LEAD, COMPLIANCE_REVIEWER
+from marketplace.roles import COMPLIANCE_LEAD, COMPLIANCE_REVIEWER, FINANCE
 
 _READ = [
     "compliance.view_penaltycase",
@@ -44,3 +44,18 @@ ROLE_PERMISSIONS = {
     COMPLIANCE_REVIEWER: _READ + _REVIEW,
     COMPLIANCE_LEAD: _READ + _REVIEW + _LEAD,
 }
+# The sweep (issue 5): reviewers read its outcomes; the lead sets its parameters; finance
+# reads the deposit refunds flagged to it (MS-3.1.5 ④).
+_SWEEP_READ = [
+    "compliance.view_ruleevaluation",
+    "compliance.view_sweeprun",
+    "compliance.view_vendornotification",
+    "compliance.view_rulesetting",
+]
+ROLE_PERMISSIONS[COMPLIANCE_REVIEWER] += _SWEEP_READ
+ROLE_PERMISSIONS[COMPLIANCE_LEAD] += [
+    *_SWEEP_READ,
+    "compliance.add_rulesetting",
+    "compliance.change_rulesetting",
+]
+ROLE_PERMISSIONS[FINANCE] = ["compliance.view_ruleevaluation", "compliance.view_sweeprun"]
