@@ -272,3 +272,23 @@ def test_background_task_runs_the_sweep():
     assert result.return_value["failed"] is False
     assert SweepRun.objects.get().trigger == "task"
     assert AppliedMeasure.objects.filter(vendor=v).count() == 2
+
+
+def test_vendor_marks_its_notification_read_but_not_another_vendors():
+    from compliance.sweep.services import notification_mark_read
+    from marketplace.exceptions import NotFound
+
+    mine, other = vendor(), vendor()
+    for v in (mine, other):
+        obligation(v, due_at=AS_OF - dt.timedelta(days=1))
+    sweep(AS_OF)
+    user = VendorStaffFactory(vendor=mine, user=UserFactory()).user
+    own = VendorNotification.objects.get(vendor=mine)
+    notification_mark_read(notification_id=own.pk, actor=user)
+    own.refresh_from_db()
+    assert own.read_at is not None
+    assert own.history.first().history_user == user
+    with pytest.raises(NotFound):
+        notification_mark_read(
+            notification_id=VendorNotification.objects.get(vendor=other).pk, actor=user
+        )
