@@ -50,7 +50,9 @@ def media_root(settings, tmp_path):
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: transactional tests flush the tables, and with them the categories
+# and deposit tiers the data migration created; this restores them for this test.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_ms_3_1_reviewer_approves_complete_application_in_the_browser(
     live_server, page, media_root
 ):
