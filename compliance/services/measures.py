@@ -207,7 +207,9 @@ def measures_lift(
     return lifted
 
 
-def measure_approve(*, measure: AppliedMeasure, actor: Any, reason: str) -> AppliedMeasure:
+def measure_approve(
+    *, measure: AppliedMeasure, actor: Any, reason: str, recompute: bool = True
+) -> AppliedMeasure:
     """Second approval of an evict, ban or deduction: a compliance lead other than the
     reviewer who proposed it (MS-7, MS-8.3); the measure then comes into force."""
     if not reason or not str(reason).strip():
@@ -244,7 +246,10 @@ def measure_approve(*, measure: AppliedMeasure, actor: Any, reason: str) -> Appl
                 "ends_at",
             ],
         )
-        vendor_state_recompute(vendor_ids=[locked.vendor_id], at=now, actor=actor, reason=reason)
+        if recompute:
+            vendor_state_recompute(
+                vendor_ids=[locked.vendor_id], at=now, actor=actor, reason=reason
+            )
     return locked
 
 
@@ -257,7 +262,9 @@ def _execute_due(vendor_ids: list[int], at: dt.datetime, actor: Any) -> None:
         .select_related("vendor", "created_by", "approved_by")
         .order_by("pk")
     )
-    for measure in due:
+    # Eviction first: a vendor that leaves owes no top-up of what is then deducted
+    # (MS-3.1.5 ③ applies to vendors still trading), whatever order the measures came in.
+    for measure in sorted(due, key=lambda m: (m.kind not in (K.EVICT, K.BAN), m.pk)):
         by = measure.approved_by or measure.created_by or actor
         measure.execution_ref = measure_execute(measure=measure, at=at, actor=by)
         measure.executed_at = at

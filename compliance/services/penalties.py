@@ -436,7 +436,9 @@ def penalty_approve(*, case: PenaltyCase, actor: Any, reason: str) -> PenaltyCas
     _require_perm(actor, PERM_APPROVE)
     with transaction.atomic():
         case = _lock(case)
-        waiting = list(case.measures.filter(awaiting_approval=True, lifted_at__isnull=True))
+        waiting = list(
+            case.measures.filter(awaiting_approval=True, lifted_at__isnull=True).order_by("pk")
+        )
         if not waiting:
             return case  # approved already
         if any(m.created_by_id == getattr(actor, "pk", None) for m in waiting):
@@ -445,7 +447,10 @@ def penalty_approve(*, case: PenaltyCase, actor: Any, reason: str) -> PenaltyCas
                 code="same_approver",
             )
         before = case.status
-        approved = [measure_approve(measure=m, actor=actor, reason=reason) for m in waiting]
+        approved = [
+            measure_approve(measure=m, actor=actor, reason=reason, recompute=False) for m in waiting
+        ]
+        vendor_state_recompute(vendor_ids=[case.vendor_id], actor=actor, reason=f"{case}: {reason}")
         fields = ["decision_reason"]
         if case.status == CaseStatus.PENDING_APPROVAL:
             case.apply()

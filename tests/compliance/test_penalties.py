@@ -230,7 +230,7 @@ def test_retired_violation_cannot_be_used():
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_double_apply_applies_once_on_postgresql():
     """Two reviewers click apply at the same moment: the case row lock lets one apply; the
     other finds it applied and changes nothing."""
@@ -259,7 +259,7 @@ def test_concurrent_double_apply_applies_once_on_postgresql():
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_measure_apply_same_cause_records_once_on_postgresql():
     vendor = paid_vendor()
     barrier = threading.Barrier(3)
