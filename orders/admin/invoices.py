@@ -71,13 +71,13 @@ class InvoiceAdmin(TransitionActionsMixin, SimpleHistoryAdmin):
             "deliver",
             _("Mark delivered to the recipient"),
             "deliver",
-            lambda i, u, d: invoice_deliver(invoice=i, actor=u),
+            lambda i, u, d: invoice_deliver(invoice=i, actor=u, reason=d["reason"]),
         ),
         TransitionAction(
             "certify",
             _("Mark certified for tax deduction"),
             None,
-            lambda i, u, d: invoice_mark_certified(invoice=i, actor=u),
+            lambda i, u, d: invoice_mark_certified(invoice=i, actor=u, reason=d["reason"]),
             permission="orders.process_invoice",
         ),
         TransitionAction(

@@ -115,7 +115,7 @@ def invoice_request(
         raise StateConflict(
             _("This order already has an invoice of this kind."), code="invoice_exists"
         )
-    if order.status in Order.TERMINAL and order.status == Order.Status.REFUNDED:
+    if order.status == Order.Status.REFUNDED:
         raise StateConflict(_("A refunded order is not invoiced."), code="order_refunded")
     amount = _amount(order, direction)
     if amount <= 0:
@@ -154,23 +154,29 @@ def invoice_issue(
 
 
 @transaction.atomic
-def invoice_deliver(*, invoice: Invoice, actor: Any, at: dt.datetime | None = None) -> Invoice:
+def invoice_deliver(
+    *, invoice: Invoice, actor: Any, at: dt.datetime | None = None, reason: str = "delivered"
+) -> Invoice:
     invoice = lock(Invoice, invoice.pk)
     run_transition(invoice, invoice.deliver, at=at or timezone.now())
-    save_audited(invoice, actor=actor, reason="delivered", update_fields=["status", "delivered_at"])
+    save_audited(invoice, actor=actor, reason=reason, update_fields=["status", "delivered_at"])
     return invoice
 
 
 @transaction.atomic
 def invoice_mark_certified(
-    *, invoice: Invoice, actor: Any, at: dt.datetime | None = None
+    *,
+    invoice: Invoice,
+    actor: Any,
+    at: dt.datetime | None = None,
+    reason: str = "certified for tax",
 ) -> Invoice:
     """The recipient certified the invoice for tax deduction (decides MS-5.5 ① vs ②)."""
     invoice = lock(Invoice, invoice.pk)
     if invoice.status not in (Invoice.Status.ISSUED, Invoice.Status.DELIVERED):
         raise StateConflict(_("Only an issued invoice can be certified."), code="not_issued")
     invoice.certified_at = at or timezone.now()
-    save_audited(invoice, actor=actor, reason="certified for tax", update_fields=["certified_at"])
+    save_audited(invoice, actor=actor, reason=reason, update_fields=["certified_at"])
     return invoice
 
 

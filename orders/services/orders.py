@@ -20,6 +20,7 @@ from orders import signals
 from orders.exceptions import AmountInvalid, ExternalIdConflict
 from orders.models import DeliveryFailure, Order, ServiceAccount
 from orders.services.common import lock, reason_with_caller, run_transition
+from vendors.models import Vendor
 
 __all__ = [
     "DeliveryOutcome",
@@ -63,6 +64,9 @@ def review_period_end(*, rule: str, days: int | None, paid_at: dt.datetime) -> d
 def _check_orderable(spec: Specification, amount: Decimal) -> None:
     product: Product = spec.product
     store = getattr(product.vendor, "store", None)
+    # An exited, suspended or evicted vendor sells nothing new (MS-8.4.2).
+    if product.vendor.status != Vendor.Status.ACTIVE:
+        raise StateConflict(_("The vendor is not active."), code="vendor_not_active")
     # Only listed products of a store open for trading are sold (MS-4.1.1, MS-3.1.5 ③).
     if product.status != Product.Status.LISTED or not spec.active:
         raise StateConflict(_("This product is not on sale."), code="product_not_on_sale")

@@ -12,7 +12,7 @@ from decimal import ROUND_UP, Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -97,16 +97,15 @@ def consumed_fraction(order: Order, at: dt.datetime) -> Decimal:
 
 def vendor_terms_in_force(order: Order, at: dt.datetime) -> VendorRefundTerms | None:
     """MS-5.7.2: approved terms in force at `at`; product-specific terms beat vendor-wide."""
-    candidates = VendorRefundTerms.objects.filter(
-        Q(product=order.product_id) | Q(product__isnull=True),
+    approved = VendorRefundTerms.objects.filter(
         vendor_id=order.vendor_id,
         status=VendorRefundTerms.Status.APPROVED,
         effective_from__lte=at,
-    ).order_by("product_id", "-effective_from")  # NULLs sort last on both backends here
-    specific = [t for t in candidates if t.product_id is not None]
-    if specific:
-        return specific[0]
-    return next(iter(candidates), None)
+    ).order_by("-effective_from", "-pk")
+    return (
+        approved.filter(product_id=order.product_id).first()
+        or approved.filter(product__isnull=True).first()
+    )
 
 
 def _inputs(refund: Refund, order: Order, *, vendor_agreed: bool = False) -> RefundInputs:

@@ -332,3 +332,21 @@ def test_roles_hold_the_orders_permissions():
     assert not arbitrator.filter(codename="pay_refund").exists()
     assert finance.filter(codename="pay_refund").exists()
     assert finance.filter(codename="process_invoice").exists()
+
+
+def test_ms_8_4_2_a_vendor_that_is_not_active_sells_nothing_new():
+    spec = make_spec()
+    vendor = spec.product.vendor
+    vendor.status = "exited"
+    vendor.save()
+    with pytest.raises(StateConflict) as err:
+        order_create(
+            channel="cn",
+            external_id="E",
+            buyer_account_id="1",
+            specification_id=spec.pk,
+            amount="10.00",
+            paid_at=PAID_AT,
+        )
+    assert err.value.code == "vendor_not_active"
+    assert not Order.objects.exists()
