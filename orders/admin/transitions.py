@@ -60,13 +60,14 @@ class TransitionAction:
 
         def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet):
             objects = list(queryset)
-            refused = [
-                (o, why) for o in objects for ok, why in [spec.allowed(o, request.user)] if not ok
-            ]
-            if refused:
-                for obj, why in refused:
+            refused = False
+            for obj in objects:
+                ok, why = spec.allowed(obj, request.user)
+                if not ok:
+                    refused = True
                     messages.error(request, gettext("%(obj)s: %(why)s.") % {"obj": obj, "why": why})
-                return None
+            if refused:
+                return None  # all or nothing: fix the selection first
             form = spec.form_class(request.POST if "apply" in request.POST else None)
             if form.is_bound and form.is_valid():
                 done = 0

@@ -113,6 +113,26 @@ def test_same_external_id_different_data_is_409(storefront):
     assert Order.objects.count() == 1
 
 
+def test_another_channels_external_id_is_its_own_order(storefront, other_channel):
+    """External IDs are per channel: no conflict and nothing of the other order leaks."""
+    spec = make_spec()
+    mine = storefront.post("/api/v1/orders/", order_body(spec), format="json").json()
+    theirs = other_channel.post(
+        "/api/v1/orders/", order_body(spec, buyer_account_id="999"), format="json"
+    )
+    assert theirs.status_code == 201
+    assert theirs.json()["id"] != mine["id"] and theirs.json()["buyer_account_id"] == "999"
+
+
+def test_open_refund_conflict_is_409(storefront):
+    order = make_order()
+    storefront.post("/api/v1/refunds/", refund_body(order, amount="10.00"), format="json")
+    response = storefront.post(
+        "/api/v1/refunds/", refund_body(order, external_id="RF-2", amount="10.00"), format="json"
+    )
+    assert response.status_code == 409 and response.json()["code"] == "refund_open"
+
+
 @pytest.mark.parametrize(
     ("override", "code"),
     [
