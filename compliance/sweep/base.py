@@ -12,7 +12,7 @@ so a rerun at the same moment plans nothing.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -93,8 +93,11 @@ class Rule:
     def execute(self, ctx: SweepContext, actions: Sequence[Action]) -> list[Outcome]:
         raise NotImplementedError
 
-    def outcome_for_error(self, vendor_id: int | None, actions: Iterable[Action], exc: Exception):
-        first = next(iter(actions), None)
+    def outcome_for_error(
+        self, vendor_id: int | None, actions: Sequence[Action], exc: Exception
+    ) -> Outcome:
+        """The evaluation recording that this vendor's changes failed (and were undone)."""
+        first = actions[0] if actions else None
         return Outcome(
             outcome=EvaluationOutcome.ERROR,
             vendor_id=vendor_id,

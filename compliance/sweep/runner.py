@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from compliance.models import EvaluationOutcome, RuleSetting, SweepRun
 from compliance.sweep.base import Action, Outcome, Rule, SweepContext
+from compliance.sweep.locks import try_rule_lock, wait_rule_lock
 from compliance.sweep.recording import record_outcomes
 from compliance.sweep.registry import get_rules
 
@@ -118,8 +119,6 @@ def run_rule(
     wait: bool = False,
 ) -> RuleReport:
     """One rule's batch in one transaction; returns what it did."""
-    from compliance.sweep.locks import try_rule_lock, wait_rule_lock
-
     report = RuleReport(rule=rule.name, rule_id=rule.rule_id)
     started = time.perf_counter()
     with count_queries() as counter, transaction.atomic():
