@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from decimal import Decimal
 
@@ -225,3 +226,28 @@ def test_orders_cannot_be_added_or_deleted_in_the_admin(admin_client):
     assert admin_client.get("/admin/orders/order/add/").status_code == 403
     assert admin_client.get(f"/admin/orders/order/{order.pk}/delete/").status_code == 403
     assert admin_client.get(f"/admin/orders/order/{order.pk}/change/").status_code == 200
+
+
+def test_every_orders_admin_page_renders(admin_client):
+    from django.core.management import call_command
+
+    from orders.models import Clawback, DeliveryFailure, VendorRefundTerms
+
+    call_command("seed_demo", stdout=io.StringIO())
+    for model in [
+        Order,
+        Refund,
+        Invoice,
+        DeliveryFailure,
+        Clawback,
+        VendorRefundTerms,
+        ServiceAccount,
+    ]:
+        name = model._meta.model_name
+        assert admin_client.get(f"/admin/orders/{name}/").status_code == 200, name
+        obj = model.objects.first()
+        assert obj is not None, name
+        change = admin_client.get(f"/admin/orders/{name}/{obj.pk}/change/")
+        assert change.status_code == 200, name
+        history = admin_client.get(f"/admin/orders/{name}/{obj.pk}/history/")
+        assert history.status_code == 200, name
