@@ -9,7 +9,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-import compliance.sweep_admin  # noqa: F401  (registers the admins even before compliance.admin)
 from compliance.models import RuleEvaluation, RuleSetting
 from tests.compliance.sweep.factories import at, obligation, sweep, vendor
 from tests.factories import UserFactory
