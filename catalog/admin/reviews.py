@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from catalog.admin.actions import run_with_reason
+from catalog.admin.actions import ReasonForm, run_with_reason
 from catalog.models import (
     REVIEW_PERMISSION,
     ItemResult,
@@ -63,6 +67,7 @@ class SecurityReviewAdmin(SimpleHistoryAdmin):
     list_select_related = ["product__vendor", "revision", "reviewer"]
     search_fields = ["product__title", "product__vendor__name"]
     inlines = [SecurityReviewItemInline]
+    change_form_template = "admin/catalog/securityreview/change_form.html"
     actions = ["approve_reviews", "reject_reviews"]
     fields = [
         "product",
@@ -145,6 +150,51 @@ class SecurityReviewAdmin(SimpleHistoryAdmin):
             source.deployment,
             rows,
         )
+
+    def get_urls(self):
+        decide = path(
+            "<int:object_id>/decide/<str:decision>/",
+            self.admin_site.admin_view(self.decide_view),
+            name="catalog_securityreview_decide",
+        )
+        return [decide, *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_decide": self.has_review_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def decide_view(self, request: HttpRequest, object_id: int, decision: str) -> HttpResponse:
+        """Approve or reject one review from its page: a reason page, then the service."""
+        if decision not in ("approve", "reject"):
+            raise Http404
+        if not self.has_review_permission(request):
+            raise PermissionDenied
+        review = get_object_or_404(SecurityReview, pk=object_id)
+        approving = decision == "approve"
+        label = _("Reviewer notes") if approving else _("Reason")
+        form = ReasonForm(request.POST or None, required=not approving, label=label)
+        if request.method == "POST" and form.is_valid():
+            text = form.cleaned_data["reason"]
+            try:
+                if approving:
+                    security_review_approve(review=review, actor=request.user, notes=text)
+                else:
+                    security_review_reject(review=review, actor=request.user, reason=text)
+            except DomainError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(request, _("Done."), messages.SUCCESS)
+            return HttpResponseRedirect(
+                reverse("admin:catalog_securityreview_change", args=[review.pk])
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Approve security review") if approving else _("Reject security review"),
+            "review": review,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/catalog/decide_form.html", context)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # reviews are started from the products queue

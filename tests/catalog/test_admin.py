@@ -281,3 +281,36 @@ def test_ms_2_8_policy_in_force_is_read_only_in_admin(superuser_client):
     )
     url = reverse("admin:catalog_kindpolicy_change", args=[future.pk])
     assert 'name="review_period_days"' in superuser_client.get(url).content.decode()
+
+
+def test_ms_4_1_4_decide_buttons_on_the_review_page(client, security_reviewer):
+    product = draft_product()
+    review = open_review(product, security_reviewer)
+    change_url = reverse("admin:catalog_securityreview_change", args=[review.pk])
+    assert "/decide/approve/" in client.get(change_url).content.decode()
+    approve = reverse("admin:catalog_securityreview_decide", args=[review.pk, "approve"])
+    assert client.get(approve).status_code == 200
+    # Items unanswered: the approval is refused with a message, nothing changes.
+    response = client.post(approve, {"reason": ""})
+    assert response.status_code == 302
+    review.refresh_from_db()
+    assert review.outcome == SecurityReview.Outcome.OPEN
+    security_review_record(review=review, actor=security_reviewer, results=all_pass())
+    client.post(approve, {"reason": "ok"})
+    review.refresh_from_db()
+    product.refresh_from_db()
+    assert review.outcome == SecurityReview.Outcome.APPROVED
+    assert product.status == Product.Status.LISTED
+    assert "/decide/approve/" not in client.get(change_url).content.decode()
+
+
+def test_decide_page_refused_without_review_permission(client):
+    reviewer_user = UserFactory(username="rv", is_staff=True, is_superuser=True)
+    review = open_review(draft_product(), reviewer_user)
+    viewer = UserFactory(username="viewer2", is_staff=True)
+    viewer.groups.add(roles.group_for(roles.COMPLIANCE_REVIEWER))
+    client.force_login(viewer)
+    reject = reverse("admin:catalog_securityreview_decide", args=[review.pk, "reject"])
+    assert client.post(reject, {"reason": "x"}).status_code == 403
+    review.refresh_from_db()
+    assert review.outcome == SecurityReview.Outcome.OPEN
