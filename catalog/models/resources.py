@@ -14,7 +14,9 @@ class ProductQualification(models.Model):
     """MS-4.1.2: a qualification document the product needs (licence, certificate...)."""
 
     product = models.ForeignKey(
-        Product, verbose_name=_("product"), on_delete=models.PROTECT,
+        Product,
+        verbose_name=_("product"),
+        on_delete=models.PROTECT,
         related_name="qualifications",
     )
     name = models.CharField(_("qualification"), max_length=200)
@@ -39,7 +41,9 @@ class MarketingGrant(models.Model):
     """MS-4.1.3: a marketing resource (营销资源) the platform grants to one product."""
 
     product = models.ForeignKey(
-        Product, verbose_name=_("product"), on_delete=models.PROTECT,
+        Product,
+        verbose_name=_("product"),
+        on_delete=models.PROTECT,
         related_name="marketing_grants",
     )
     resource = models.CharField(_("marketing resource"), max_length=200)

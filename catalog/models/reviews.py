@@ -23,18 +23,22 @@ class ReviewItem(models.TextChoices):
 
     INFRINGEMENT = "ms_4_1_4_1", _("① No content infringing third-party rights")
     MALWARE = "ms_4_1_4_2", _("② No malware, viruses or system vulnerabilities")
-    DATA_HARVESTING = "ms_4_1_4_3", _(
-        "③ No harvesting of ID numbers, e-mail, phone, bank or payment accounts"
+    DATA_HARVESTING = (
+        "ms_4_1_4_3",
+        _("③ No harvesting of ID numbers, e-mail, phone, bank or payment accounts"),
     )
-    SEPARATE_USER_SYSTEM = "ms_4_1_4_4", _(
-        "④ No built-in separate user system that makes users register again"
+    SEPARATE_USER_SYSTEM = (
+        "ms_4_1_4_4",
+        _("④ No built-in separate user system that makes users register again"),
     )
-    DESCRIPTION = "ms_4_1_4_5", _(
-        "⑤ Title, images, tags, price and description accurate; no outside links; not copied"
+    DESCRIPTION = (
+        "ms_4_1_4_5",
+        _("⑤ Title, images, tags, price and description accurate; no outside links; not copied"),
     )
     UNLAWFUL = "ms_4_1_4_6", _("⑥ Nothing else unlawful")
-    ON_THIS_CLOUD = "ms_3_1_6", _(
-        "MS-3.1.6 Runs on this cloud's resources (or is a closely tied companion tool)"
+    ON_THIS_CLOUD = (
+        "ms_3_1_6",
+        _("MS-3.1.6 Runs on this cloud's resources (or is a closely tied companion tool)"),
     )
 
 
@@ -68,9 +72,7 @@ class SecurityReview(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    outcome = FSMField(
-        _("outcome"), default=Outcome.OPEN, choices=Outcome.choices, protected=False
-    )
+    outcome = FSMField(_("outcome"), default=Outcome.OPEN, choices=Outcome.choices, protected=False)
     notes = models.TextField(_("reviewer notes"), blank=True)
     rejection_reason = models.TextField(_("rejection reason"), blank=True)
     started_at = models.DateTimeField(_("started at"))
@@ -122,7 +124,9 @@ class SecurityReview(models.Model):
 
 class SecurityReviewItem(models.Model):
     review = models.ForeignKey(
-        SecurityReview, verbose_name=_("security review"), on_delete=models.CASCADE,
+        SecurityReview,
+        verbose_name=_("security review"),
+        on_delete=models.CASCADE,
         related_name="items",
     )
     item = models.CharField(_("item"), max_length=16, choices=ReviewItem.choices)
