@@ -225,7 +225,7 @@ def test_unreadable_files_are_rejected_with_a_message(data, fragment):
 
 def test_missing_column_names_it():
     with pytest.raises(FileRejected) as info:
-        run("case reference,vendor,violation code,occurred at,description\n".encode())
+        run(b"case reference,vendor,violation code,occurred at,description\n")
     assert "“reporter”" in info.value.message
 
 
@@ -252,7 +252,7 @@ def test_import_needs_the_permission(vendor):
 
 def test_job_checks_then_imports_in_the_background(vendor, django_capture_on_commit_callbacks):
     actor = reviewer()
-    job, report = import_job_check(name="c.csv", content=csv_bytes([row(vendor)]), actor=actor)
+    job, _report = import_job_check(name="c.csv", content=csv_bytes([row(vendor)]), actor=actor)
     assert job.status == ImportJob.Status.CHECKED and job.new_rows == 1
     assert job.file.name.startswith("compliance/imports/")
     assert not PenaltyCase.objects.exists()

@@ -42,7 +42,7 @@ from tests.compliance.factories import (
     reviewer,
     violation,
 )
-from tests.factories import ProductFactory, UserFactory
+from tests.factories import UserFactory
 from vendors.selectors import deposit_balance, open_obligations
 
 pytestmark = pytest.mark.django_db
@@ -243,7 +243,7 @@ def test_concurrent_double_apply_applies_once_on_postgresql():
         try:
             barrier.wait()
             penalty_apply(case=PenaltyCase.objects.get(pk=case.pk), actor=actor, reason="click")
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()
@@ -278,7 +278,7 @@ def test_concurrent_measure_apply_same_cause_records_once_on_postgresql():
                 actor=None,
                 reason="MS-3.1.5 ③",
             )
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()

@@ -1,0 +1,880 @@
+"""Compliance admin: the violation table (editable by the compliance lead only), penalty cases
+with audited action buttons, applied measures, and the bulk import.
+
+Every state change is a button leading to an intermediate page that shows exactly what will
+happen and asks for a reason; the view checks the permission itself and calls a service.
+Money and state fields are read-only. Changelists cost a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, OuterRef, Subquery
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ExportMixin
+from import_export.formats.base_formats import CSV, XLSX
+from simple_history.admin import SimpleHistoryAdmin
+
+from catalog.models import Product
+from compliance.models import (
+    AppliedMeasure,
+    CaseEvent,
+    CaseEvidence,
+    CaseStatus,
+    ImportJob,
+    MeasureKind,
+    PenaltyCase,
+    ViolationMeasure,
+    ViolationType,
+    ViolationVersion,
+)
+from compliance.resources import PenaltyCaseResource
+from compliance.services import penalties as svc
+from compliance.services.imports import IMPORT_PERMISSION, import_job_check, import_job_start
+from marketplace.exceptions import DomainError
+
+S = CaseStatus
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
+
+# --- forms ----------------------------------------------------------------------------------
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
+        help_text=_("Required. Recorded in the case log and history with your name."),
+    )
+
+
+class MeasureForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Measure"), required=False)
+    days = forms.IntegerField(label=_("For days"), min_value=1, max_value=3650, required=False)
+    amount = forms.DecimalField(
+        label=_("Deduction (CNY)"), max_digits=14, decimal_places=2, min_value=0, required=False
+    )
+    product = forms.ModelChoiceField(
+        label=_("Product"), queryset=Product.objects.none(), required=False
+    )
+
+    def __init__(self, *args: Any, case: PenaltyCase, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", "---------"), *MeasureKind.choices]
+        self.fields["product"].queryset = Product.objects.filter(vendor_id=case.vendor_id)
+
+    def extra(self) -> svc.ExtraMeasure | None:
+        data = self.cleaned_data
+        if not data.get("kind"):
+            return None
+        return svc.ExtraMeasure(
+            kind=data["kind"],
+            days=data.get("days"),
+            amount=data.get("amount"),
+            product=data.get("product"),
+        )
+
+
+class ExtraReasonForm(ReasonForm):
+    extra_reason = forms.CharField(
+        label=_("Why measures beyond the table (MS-7.2)"),
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 70}),
+        required=False,
+        help_text=_("Required when you add measures: severity, reach or consequences."),
+    )
+
+
+# --- the action buttons ---------------------------------------------------------------------
+
+
+def _waiting(case: PenaltyCase) -> bool:
+    return case.measures.filter(awaiting_approval=True, lifted_at__isnull=True).exists()
+
+
+@dataclass(frozen=True)
+class CaseAction:
+    name: str
+    label: Any
+    permission: str
+    allowed: Callable[[PenaltyCase], bool]
+    danger: bool = False
+    help_text: Any = ""
+
+
+ACTIONS = [
+    CaseAction(
+        "confirm",
+        _("Confirm"),
+        svc.PERM_CONFIRM,
+        lambda c: c.status == S.REPORTED,
+        help_text=_("The report is found true (MS-7.1). No measure is applied yet."),
+    ),
+    CaseAction(
+        "dismiss",
+        _("Dismiss"),
+        svc.PERM_CONFIRM,
+        lambda c: c.status in (S.REPORTED, S.CONFIRMED),
+        danger=True,
+    ),
+    CaseAction(
+        "apply",
+        _("Apply penalty"),
+        svc.PERM_APPLY,
+        lambda c: c.status == S.CONFIRMED,
+        help_text=_(
+            "Creates the measures below. Evict, ban and deposit deductions wait for a second "
+            "approver, another compliance lead."
+        ),
+    ),
+    CaseAction("approve", _("Second approval"), svc.PERM_APPROVE, _waiting),
+    CaseAction("reject", _("Refuse proposal"), svc.PERM_APPROVE, _waiting, danger=True),
+    CaseAction(
+        "add_measure",
+        _("Add measure"),
+        svc.PERM_APPLY,
+        lambda c: c.status in (S.APPLIED, S.APPEALED, S.UPHELD),
+        help_text=_("A measure beyond the table's for severity (MS-7.2)."),
+    ),
+    CaseAction(
+        "uphold", _("Uphold (reject appeal)"), svc.PERM_DECIDE, lambda c: c.status == S.APPEALED
+    ),
+    CaseAction(
+        "revoke",
+        _("Revoke penalty"),
+        svc.PERM_DECIDE,
+        lambda c: c.status in (S.APPLIED, S.APPEALED, S.UPHELD),
+        danger=True,
+        help_text=_(
+            "Lifts every measure of the case and gives back its deposit deductions with a "
+            "reversing ledger entry. An eviction cannot be undone here (MS-8.3)."
+        ),
+    ),
+]
+ACTIONS_BY_NAME = {a.name: a for a in ACTIONS}
+
+
+# --- inlines --------------------------------------------------------------------------------
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class MeasureInline(ReadOnlyInline):
+    model = AppliedMeasure
+    fk_name = "penalty_case"
+    fields = (
+        "kind",
+        "product",
+        "starts_at",
+        "ends_at",
+        "amount",
+        "awaiting_approval",
+        "approved_by",
+        "executed_at",
+        "execution_ref",
+        "lifted_at",
+        "lift_reason",
+    )
+    readonly_fields = fields
+    verbose_name_plural = _("Applied measures")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product", "approved_by")
+
+
+class EventInline(ReadOnlyInline):
+    model = CaseEvent
+    fields = ("at", "action", "actor", "from_status", "to_status", "reason", "details")
+    readonly_fields = fields
+    verbose_name_plural = _("Action log (who, when, why, before → after)")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+class EvidenceInline(admin.TabularInline):
+    model = CaseEvidence
+    extra = 0
+    fields = ("kind", "file", "url", "note", "added_by", "added_at")
+    readonly_fields = ("added_by", "added_at")
+    can_delete = False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+# --- changelist filters ---------------------------------------------------------------------
+
+
+class ApprovalQueueFilter(admin.SimpleListFilter):
+    title = _("second approval")
+    parameter_name = "approval"
+
+    def lookups(self, request, model_admin):
+        return [("waiting", _("Waiting for a second approver"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "waiting":
+            return queryset.filter(waiting_approval=True)
+        return queryset
+
+
+# --- penalty cases --------------------------------------------------------------------------
+
+
+class CaseAddForm(forms.ModelForm):
+    class Meta:
+        model = PenaltyCase
+        fields = (
+            "reference",
+            "vendor",
+            "violation",
+            "product",
+            "content",
+            "occurred_at",
+            "description",
+            "evidence_url",
+            "reporter",
+        )
+
+    def clean(self):
+        data = super().clean()
+        violation, when = data.get("violation"), data.get("occurred_at")
+        product, vendor = data.get("product"), data.get("vendor")
+        try:
+            if violation is not None and violation.retired:
+                raise forms.ValidationError(_("This violation is retired."))
+            if when is not None and when > timezone.now():
+                raise forms.ValidationError(_("The conduct cannot have happened in the future."))
+            if violation is not None and when is not None:
+                svc.version_in_force(violation, when)
+            if product is not None and vendor is not None and product.vendor_id != vendor.pk:
+                raise forms.ValidationError(_("The product does not belong to this vendor."))
+        except DomainError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return data
+
+
+@admin.register(PenaltyCase)
+class PenaltyCaseAdmin(ExportMixin, SimpleHistoryAdmin):
+    resource_classes = [PenaltyCaseResource]
+    formats = [CSV, XLSX]
+    list_display = (
+        "reference",
+        "vendor",
+        "violation",
+        "status",
+        "occurred_at",
+        "source",
+        "waiting_approval_flag",
+        "measure_count",
+    )
+    list_select_related = ("vendor", "violation")
+    list_filter = ("status", ApprovalQueueFilter, "source", "violation")
+    search_fields = ("reference", "vendor__name", "vendor__credit_code")
+    raw_id_fields = ("vendor", "product")
+    inlines = [MeasureInline, EvidenceInline, EventInline]
+    change_form_template = "admin/compliance/penaltycase/change_form.html"
+    # Becomes the base of django-import-export's export change list (its mixin wraps it).
+    change_list_template = "admin/compliance/penaltycase/change_list.html"
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        waiting = AppliedMeasure.objects.filter(
+            penalty_case=OuterRef("pk"), awaiting_approval=True, lifted_at__isnull=True
+        )
+        counts = (
+            AppliedMeasure.objects.filter(penalty_case=OuterRef("pk"))
+            .order_by()
+            .values("penalty_case")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(waiting_approval=Exists(waiting), measures_n=Subquery(counts))
+        )
+
+    @admin.display(boolean=True, description=_("waits for 2nd approval"))
+    def waiting_approval_flag(self, obj: PenaltyCase) -> bool:
+        return bool(getattr(obj, "waiting_approval", False))
+
+    @admin.display(description=_("measures"), ordering="measures_n")
+    def measure_count(self, obj: PenaltyCase) -> int:
+        return getattr(obj, "measures_n", None) or 0
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = CaseAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return CaseAddForm.Meta.fields
+        return (
+            "reference",
+            "status",
+            "vendor",
+            "violation",
+            "violation_version",
+            "product",
+            "content",
+            "occurred_at",
+            "description",
+            "evidence_url",
+            "reporter",
+            "source",
+            "import_job",
+            "created_by",
+            "created_at",
+            "decision_reason",
+            "proposed_by",
+            "proposed_at",
+            "applied_at",
+            "appeal_statement",
+            "appealed_at",
+            "closed_at",
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj) if obj is not None else ()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # cases change only through the action buttons (services)
+        data = form.cleaned_data
+        try:
+            case = svc.case_create(
+                reference=data["reference"],
+                vendor=data["vendor"],
+                violation=data["violation"],
+                occurred_at=data["occurred_at"],
+                description=data["description"],
+                reporter=data["reporter"],
+                product=data.get("product"),
+                content=data.get("content") or "",
+                evidence_url=data.get("evidence_url") or "",
+                actor=request.user,
+            )
+        except DomainError as exc:
+            raise PermissionDenied(str(exc)) from exc
+        form.instance = obj
+        obj.pk = case.pk
+        obj.__dict__.update(case.__dict__)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is CaseEvidence:
+            for evidence in formset.save(commit=False):
+                evidence.added_by = request.user
+                from marketplace.audit import save_audited
+
+                save_audited(evidence, actor=request.user, reason=str(_("Evidence added")))
+            return
+        super().save_formset(request, form, formset, change)
+
+    # --- buttons and their pages ------------------------------------------------------------
+
+    def get_urls(self):
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="compliance_penaltycase_import",
+            ),
+            path(
+                "import/<int:job_id>/",
+                self.admin_site.admin_view(self.import_job_view),
+                name="compliance_penaltycase_import_job",
+            ),
+            path(
+                "<path:object_id>/do/<str:action>/",
+                self.admin_site.admin_view(self.action_view),
+                name="compliance_penaltycase_action",
+            ),
+            path(
+                "<path:object_id>/lift/<int:measure_id>/",
+                self.admin_site.admin_view(self.lift_view),
+                name="compliance_penaltycase_lift",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _buttons(self, request, case: PenaltyCase) -> list[dict[str, Any]]:
+        return [
+            {
+                "label": action.label,
+                "danger": action.danger,
+                "url": reverse("admin:compliance_penaltycase_action", args=[case.pk, action.name]),
+            }
+            for action in ACTIONS
+            if request.user.has_perm(action.permission) and action.allowed(case)
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        case = self.get_object(request, unquote(object_id))
+        extra_context = extra_context or {}
+        if case is not None:
+            extra_context["case_buttons"] = self._buttons(request, case)
+            extra_context["lift_urls"] = (
+                {
+                    m.pk: reverse("admin:compliance_penaltycase_lift", args=[case.pk, m.pk])
+                    for m in case.measures.filter(lifted_at__isnull=True, awaiting_approval=False)
+                }
+                if request.user.has_perm(svc.PERM_APPLY)
+                else {}
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = extra_context or {}
+        extra_context["can_import"] = request.user.has_perm(IMPORT_PERMISSION)
+        return super().changelist_view(request, extra_context)
+
+    def _case_or_404(self, request, object_id) -> PenaltyCase:
+        case = self.get_object(request, unquote(object_id))
+        if case is None:
+            raise Http404
+        return case
+
+    def action_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
+        spec = ACTIONS_BY_NAME.get(action)
+        if spec is None:
+            raise Http404
+        case = self._case_or_404(request, object_id)
+        if not request.user.has_perm(spec.permission):
+            raise PermissionDenied
+        change_url = reverse("admin:compliance_penaltycase_change", args=[case.pk])
+        if not spec.allowed(case):
+            self.message_user(
+                request,
+                _("This action is not possible while the case is %(status)s.")
+                % {"status": case.get_status_display()},
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(change_url)
+        post = request.POST if request.method == "POST" else None
+        form = (ExtraReasonForm if action == "apply" else ReasonForm)(post)
+        measure_forms = []
+        if action in ("apply", "add_measure"):
+            count = 2 if action == "apply" else 1
+            measure_forms = [MeasureForm(post, case=case, prefix=f"m{i}") for i in range(count)]
+        valid = form.is_valid() if post is not None else False
+        valid = valid and all(f.is_valid() for f in measure_forms)
+        extras = [e for f in measure_forms if f.is_bound and f.is_valid() and (e := f.extra())]
+        error = ""
+        plan: list[svc.PlannedMeasure] = []
+        try:
+            plan = self._preview(case, action, extras)
+        except DomainError as exc:
+            error = str(exc)
+        if valid and "confirm" in request.POST and not error:
+            try:
+                self._perform(request, case, action, form.cleaned_data, extras)
+            except DomainError as exc:
+                error = str(exc)
+            else:
+                self.message_user(
+                    request, _("%(action)s: done.") % {"action": spec.label}, messages.SUCCESS
+                )
+                return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"{spec.label}: {case.reference}",
+            "case": case,
+            "object": case,
+            "spec": spec,
+            "form": form,
+            "measure_forms": measure_forms,
+            "plan": plan,
+            "error": error,
+            "change_url": change_url,
+            "waiting": list(
+                case.measures.filter(awaiting_approval=True, lifted_at__isnull=True)
+                .select_related("product", "created_by")
+                .order_by("pk")
+            )
+            if action in ("approve", "reject")
+            else [],
+            "open_measures": list(
+                case.measures.filter(lifted_at__isnull=True)
+                .select_related("product")
+                .order_by("pk")
+            )
+            if action == "revoke"
+            else [],
+            "deductions": list(
+                case.measures.filter(kind=MeasureKind.DEDUCT_DEPOSIT, executed_at__isnull=False)
+            )
+            if action == "revoke"
+            else [],
+        }
+        return TemplateResponse(request, "admin/compliance/action.html", context)
+
+    def _preview(self, case, action, extras) -> list[svc.PlannedMeasure]:
+        if action == "apply":
+            return svc.penalty_plan(case=case, extra=extras)
+        if action == "add_measure" and extras:
+            return svc.penalty_plan(case=case, extra=extras)[-len(extras) :]
+        return []
+
+    def _perform(self, request, case, action, data, extras) -> None:
+        user, reason = request.user, data["reason"]
+        if action == "confirm":
+            svc.penalty_confirm(case=case, actor=user, reason=reason)
+        elif action == "dismiss":
+            svc.penalty_dismiss(case=case, actor=user, reason=reason)
+        elif action == "apply":
+            svc.penalty_apply(
+                case=case,
+                actor=user,
+                reason=reason,
+                extra=extras,
+                extra_reason=data.get("extra_reason", ""),
+            )
+        elif action == "approve":
+            svc.penalty_approve(case=case, actor=user, reason=reason)
+        elif action == "reject":
+            svc.penalty_reject(case=case, actor=user, reason=reason)
+        elif action == "add_measure":
+            if not extras:
+                raise DomainError(_("Choose a measure to add."))
+            svc.penalty_measure_add(case=case, extra=extras[0], actor=user, reason=reason)
+        elif action == "uphold":
+            svc.penalty_uphold(case=case, actor=user, reason=reason)
+        elif action == "revoke":
+            svc.penalty_revoke(case=case, actor=user, reason=reason)
+
+    def lift_view(self, request: HttpRequest, object_id: str, measure_id: int) -> HttpResponse:
+        case = self._case_or_404(request, object_id)
+        measure = get_object_or_404(AppliedMeasure, pk=measure_id, penalty_case=case)
+        return _lift_page(
+            self, request, measure, reverse("admin:compliance_penaltycase_change", args=[case.pk])
+        )
+
+    # --- import -----------------------------------------------------------------------------
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.has_perm(IMPORT_PERMISSION):
+            raise PermissionDenied
+        form = ImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                job, _report = import_job_check(
+                    name=upload.name, content=upload.read(), actor=request.user
+                )
+            except DomainError as exc:
+                form.add_error("file", str(exc))
+            else:
+                return HttpResponseRedirect(
+                    reverse("admin:compliance_penaltycase_import_job", args=[job.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Import penalty cases"),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/compliance/import_form.html", context)
+
+    def import_job_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
+        if not request.user.has_perm(IMPORT_PERMISSION):
+            raise PermissionDenied
+        job = get_object_or_404(ImportJob, pk=job_id)
+        if request.method == "POST" and "confirm" in request.POST:
+            try:
+                job = import_job_start(job=job, actor=request.user)
+            except DomainError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Import %(name)s") % {"name": job.original_name},
+            "job": job,
+            "running": job.status in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING),
+            "can_start": job.status == ImportJob.Status.CHECKED
+            and not job.error_rows
+            and job.new_rows > 0,
+        }
+        return TemplateResponse(request, "admin/compliance/import_job.html", context)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV or XLSX file"),
+        help_text=_(
+            "Columns: case reference, vendor (credit code or vendor ID), violation code, "
+            "occurred at (China time), product (optional), description, evidence URL "
+            "(optional), reporter. Headers in Chinese or English. UTF-8, GB18030 or XLSX."
+        ),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(_("The file is larger than 50 MB."))
+        return upload
+
+
+def _lift_page(model_admin, request, measure: AppliedMeasure, back_url: str) -> HttpResponse:
+    if not request.user.has_perm(svc.PERM_APPLY):
+        raise PermissionDenied
+    form = ReasonForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            svc.penalty_measure_lift(
+                measure=measure, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except DomainError as exc:
+            error = str(exc)
+        else:
+            model_admin.message_user(request, _("Measure lifted."), messages.SUCCESS)
+            return HttpResponseRedirect(back_url)
+    others = (
+        AppliedMeasure.objects.in_force(timezone.now())
+        .filter(vendor_id=measure.vendor_id)
+        .exclude(pk=measure.pk)
+        .select_related("product")
+    )
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "title": _("Lift measure"),
+        "measure": measure,
+        "object": measure,
+        "others": list(others),
+        "form": form,
+        "error": error,
+        "change_url": back_url,
+    }
+    return TemplateResponse(request, "admin/compliance/lift.html", context)
+
+
+# --- applied measures -----------------------------------------------------------------------
+
+
+class InForceFilter(admin.SimpleListFilter):
+    title = _("in force")
+    parameter_name = "in_force"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("In force now")), ("waiting", _("Waiting for approval"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.in_force(timezone.now())
+        if self.value() == "waiting":
+            return queryset.filter(awaiting_approval=True, lifted_at__isnull=True)
+        return queryset
+
+
+@admin.register(AppliedMeasure)
+class AppliedMeasureAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "kind",
+        "vendor",
+        "product",
+        "cause_type",
+        "cause_id",
+        "starts_at",
+        "ends_at",
+        "amount",
+        "awaiting_approval",
+        "lifted_at",
+    )
+    list_select_related = ("vendor", "product")
+    list_filter = (InForceFilter, "kind", "cause_type")
+    search_fields = ("vendor__name", "vendor__credit_code", "cause_id")
+    change_form_template = "admin/compliance/appliedmeasure/change_form.html"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/lift/",
+                self.admin_site.admin_view(self.lift_view),
+                name="compliance_appliedmeasure_lift",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        measure = self.get_object(request, unquote(object_id))
+        if (
+            measure is not None
+            and measure.lifted_at is None
+            and request.user.has_perm(svc.PERM_APPLY)
+        ):
+            extra_context["lift_url"] = reverse(
+                "admin:compliance_appliedmeasure_lift", args=[measure.pk]
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def lift_view(self, request, object_id):
+        measure = get_object_or_404(AppliedMeasure, pk=unquote(object_id))
+        return _lift_page(
+            self,
+            request,
+            measure,
+            reverse("admin:compliance_appliedmeasure_change", args=[measure.pk]),
+        )
+
+
+# --- the violation table --------------------------------------------------------------------
+
+
+class ViolationMeasureInline(admin.TabularInline):
+    model = ViolationMeasure
+    extra = 0
+    fields = ("kind", "duration_days", "amount")
+
+    def _frozen(self, obj) -> bool:
+        return obj is not None and obj.cases.exists()
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return not self._frozen(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return not self._frozen(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return not self._frozen(obj) and super().has_delete_permission(request, obj)
+
+
+@admin.register(ViolationVersion)
+class ViolationVersionAdmin(SimpleHistoryAdmin):
+    """A version that has judged a case is frozen (MS-9.2): change the rules with a new
+    version effective from a later date."""
+
+    list_display = ("violation", "effective_from", "level", "name_zh", "name_en", "measure_list")
+    list_select_related = ("violation",)
+    list_filter = ("level", "effective_from")
+    search_fields = ("violation__code", "name_zh", "name_en")
+    inlines = [ViolationMeasureInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("measures")
+
+    @admin.display(description=_("measures"))
+    def measure_list(self, obj: ViolationVersion) -> str:
+        return ", ".join(str(m) for m in obj.measures.all())
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.cases.exists():
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class VersionInline(ReadOnlyInline):
+    model = ViolationVersion
+    fields = ("effective_from", "level", "name_zh", "name_en")
+    readonly_fields = fields
+    show_change_link = True
+
+
+@admin.register(ViolationType)
+class ViolationTypeAdmin(SimpleHistoryAdmin):
+    list_display = ("code", "current_name", "current_level", "retired")
+    list_filter = ("retired",)
+    search_fields = ("code",)
+    inlines = [VersionInline]
+
+    def get_queryset(self, request):
+        latest = ViolationVersion.objects.filter(
+            violation=OuterRef("pk"), effective_from__lte=timezone.localdate()
+        ).order_by("-effective_from")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                current_name=Subquery(latest.values("name_zh")[:1]),
+                current_level=Subquery(latest.values("level")[:1]),
+            )
+        )
+
+    @admin.display(description=_("type (in force today)"))
+    def current_name(self, obj) -> str:
+        return obj.current_name or ""
+
+    @admin.display(description=_("level"))
+    def current_level(self, obj) -> str:
+        return obj.current_level or ""
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+# --- import jobs ----------------------------------------------------------------------------
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = (
+        "original_name",
+        "status",
+        "created_by",
+        "created_at",
+        "total_rows",
+        "new_rows",
+        "unchanged_rows",
+        "error_rows",
+        "finished_at",
+    )
+    list_select_related = ("created_by",)
+    list_filter = ("status",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return HttpResponseRedirect(
+            reverse("admin:compliance_penaltycase_import_job", args=[unquote(object_id)])
+        )
+
+
+from compliance import sweep_admin  # noqa: E402, F401  (registers the sweep's admins)
