@@ -11,3 +11,7 @@ class ComplianceConfig(AppConfig):
         from compliance import receivers
 
         receivers.connect()
+        # Penalties: the vendor nav link and the deposit exit check (MS-3.1.5 ④).
+        from compliance import hooks
+
+        hooks.register()

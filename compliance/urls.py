@@ -1,3 +1,10 @@
-"""Vendor-facing pages of this app (mounted in the `vendor` namespace)."""
+"""Vendor-facing pages of this app (mounted under /vendor/compliance/, `vendor` namespace)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from compliance import views
+
+urlpatterns = [
+    path("", views.case_list, name="compliance_cases"),
+    path("<int:pk>/", views.case_detail, name="compliance_case"),
+]

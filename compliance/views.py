@@ -1,0 +1,89 @@
+"""Vendor pages of compliance: the vendor's own penalty cases and the appeal (isolation: every
+query goes through `cases_for_vendor`; another vendor's case is simply not found)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from compliance.models import CaseStatus, PenaltyCase
+from compliance.selectors import cases_for_vendor, measures_in_force
+from compliance.services.penalties import penalty_appeal
+from marketplace.exceptions import DomainError
+from vendors.selectors import vendor_for_user
+
+MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+
+
+class AppealForm(forms.Form):
+    statement = forms.CharField(
+        label=gettext_lazy("Your statement"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=5000,
+    )
+    evidence_url = forms.URLField(label=gettext_lazy("Evidence link"), required=False)
+    evidence_file = forms.FileField(label=gettext_lazy("Evidence file"), required=False)
+
+    def clean_evidence_file(self):
+        upload = self.cleaned_data.get("evidence_file")
+        if upload and upload.size > MAX_EVIDENCE_BYTES:
+            raise forms.ValidationError(gettext_lazy("The file is larger than 10 MB."))
+        return upload
+
+
+def _own_case(request: HttpRequest, pk: int) -> PenaltyCase:
+    return get_object_or_404(cases_for_vendor(user=request.user), pk=pk)
+
+
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    vendor = vendor_for_user(user=request.user)
+    cases = cases_for_vendor(user=request.user).order_by("-occurred_at", "-pk")[:200]
+    return render(
+        request,
+        "compliance/case_list.html",
+        {
+            "vendor": vendor,
+            "cases": cases,
+            "measures": measures_in_force(vendor_id=vendor.pk),
+        },
+    )
+
+
+@login_required
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _own_case(request, pk)
+    form = None
+    if case.status == CaseStatus.APPLIED:
+        form = AppealForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                penalty_appeal(
+                    case=case,
+                    statement=data["statement"],
+                    actor=request.user,
+                    evidence_urls=[data["evidence_url"]] if data.get("evidence_url") else [],
+                    evidence_files=[data["evidence_file"]] if data.get("evidence_file") else [],
+                )
+            except DomainError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Your appeal was sent to the compliance team."))
+                return redirect("vendor:compliance_case", pk=case.pk)
+    return render(
+        request,
+        "compliance/case_detail.html",
+        {
+            "vendor": vendor_for_user(user=request.user),
+            "case": case,
+            "measures": case.measures.filter(awaiting_approval=False).select_related("product"),
+            "evidence": case.evidence.filter(kind="appeal"),
+            "form": form,
+        },
+    )
