@@ -199,3 +199,14 @@ def test_isolation_posting_to_another_vendors_application_is_404(client):
         "vendor:application_submit",
     ):
         assert client.post(reverse(name, args=[theirs.pk]), {}, **EN).status_code == 404
+
+
+def test_bad_input_messages_are_in_the_users_language(client):
+    from tests.vendors.factories import started_application
+
+    application = started_application()
+    client.force_login(vendor_user(application.vendor))
+    edit = reverse("vendor:application_edit", args=[application.pk])
+    response = client.post(edit, {"contact_qq": "0999"})  # no Accept-Language: Chinese
+    assert response.status_code == 400
+    assert "QQ号为 5 至 12 位数字" in response.content.decode()
