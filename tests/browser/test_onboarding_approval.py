@@ -12,10 +12,6 @@ from tests.factories import UserFactory
 from tests.vendors.factories import complete_application
 from vendors.models import OnboardingApplication
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls below are plain
-# synchronous test code, not code running inside that loop.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 sync_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = "/usr/bin/chromium"
@@ -31,9 +27,12 @@ PASSWORD = "browser-test-pass-1"
 
 
 @pytest.fixture
-def page():
+def page(monkeypatch):
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian's chromium is not installed")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls in the test are
+    # plain synchronous code, not code running inside that loop. Only for this test.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(locale="zh-CN")
