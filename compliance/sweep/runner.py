@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.utils import timezone
 
-from compliance.models import EvaluationOutcome, RuleSetting, SweepRun
+from compliance.models import EvaluationOutcome, RuleEvaluation, RuleSetting, SweepRun
 from compliance.sweep.base import Action, Outcome, Rule, SweepContext
 from compliance.sweep.locks import try_rule_lock, wait_rule_lock
 from compliance.sweep.recording import record_outcomes
@@ -168,7 +168,19 @@ def run_sweep(
             logger.exception("sweep rule %s failed", rule.name)
             rule_report = RuleReport(rule=rule.name, rule_id=rule.rule_id, errors=1)
             if run is not None:
-                run.summary.setdefault("failures", {})[rule.name] = f"{type(exc).__name__}: {exc}"
+                message = f"{type(exc).__name__}: {exc}"
+                run.summary.setdefault("failures", {})[rule.name] = message
+                # Visible beside the other outcomes in the admin, for the whole rule.
+                RuleEvaluation.objects.create(
+                    run=run,
+                    rule=rule.name,
+                    rule_id=rule.rule_id,
+                    subject_type="rule",
+                    subject_id=rule.name,
+                    outcome=EvaluationOutcome.ERROR,
+                    message=message,
+                    as_of=as_of,
+                )
         report.rules.append(rule_report)
         if on_rule_done:
             on_rule_done(rule_report)

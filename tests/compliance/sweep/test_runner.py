@@ -309,3 +309,19 @@ def test_vendor_marks_its_notification_read_but_not_another_vendors():
         notification_mark_read(
             notification_id=VendorNotification.objects.get(vendor=other).pk, actor=user
         )
+
+
+def test_rule_failing_as_a_whole_is_recorded_and_the_others_still_run(monkeypatch):
+    from compliance.sweep.documents import DocumentExpiryRule
+
+    def broken(self, ctx, *, vendor_ids=None):
+        raise RuntimeError("documents table unavailable")
+
+    monkeypatch.setattr(DocumentExpiryRule, "plan", broken)
+    v = vendor()
+    obligation(v, due_at=AS_OF - dt.timedelta(days=1))
+    with pytest.raises(CommandError, match="documents"):
+        sweep(AS_OF)
+    error = RuleEvaluation.objects.get(outcome=EvaluationOutcome.ERROR)
+    assert error.rule == "documents" and "unavailable" in error.message
+    assert AppliedMeasure.objects.filter(vendor=v).count() == 2  # other rules went on
