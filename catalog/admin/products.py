@@ -21,6 +21,7 @@ from catalog.models import (
     Product,
     ProductQualification,
     ProductRevision,
+    SecurityReview,
     Specification,
     zero_price_refused,
 )
@@ -121,6 +122,26 @@ class RevisionInline(admin.TabularInline):
         return False
 
 
+class SecurityReviewInline(admin.TabularInline):
+    """The product's review history, linking to each review's page."""
+
+    model = SecurityReview
+    fields = ["started_at", "revision", "reviewer", "outcome", "rejection_reason", "decided_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("revision", "reviewer")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Product)
 class ProductAdmin(SimpleHistoryAdmin):
     list_display = [
@@ -145,7 +166,7 @@ class ProductAdmin(SimpleHistoryAdmin):
     list_select_related = ["vendor", "category"]
     search_fields = ["title", "vendor__name"]
     date_hierarchy = "created_at"
-    inlines = [SpecificationInline, RevisionInline]
+    inlines = [SpecificationInline, RevisionInline, SecurityReviewInline]
     actions = ["start_security_review", "delist_products"]
     # Content is the vendor's; changes come through revisions (MS-6.1.2). State and the
     # visibility written by compliance are shown, never edited here.

@@ -221,6 +221,10 @@ def test_ms_4_1_5_admin_specification_form_refuses_zero_price_saas(superuser_cli
         "revisions-INITIAL_FORMS": 0,
         "revisions-MIN_NUM_FORMS": 0,
         "revisions-MAX_NUM_FORMS": 1000,
+        "reviews-TOTAL_FORMS": 0,
+        "reviews-INITIAL_FORMS": 0,
+        "reviews-MIN_NUM_FORMS": 0,
+        "reviews-MAX_NUM_FORMS": 1000,
     }
     response = superuser_client.post(url, data)
     assert response.status_code == 200  # form redisplayed with the error
@@ -314,3 +318,11 @@ def test_decide_page_refused_without_review_permission(client):
     assert client.post(reject, {"reason": "x"}).status_code == 403
     review.refresh_from_db()
     assert review.outcome == SecurityReview.Outcome.OPEN
+
+
+def test_product_page_shows_its_review_history(superuser_client):
+    reviewer_user = UserFactory(username="rv3", is_staff=True, is_superuser=True)
+    review = open_review(draft_product(), reviewer_user)
+    url = reverse("admin:catalog_product_change", args=[review.product_id])
+    body = superuser_client.get(url).content.decode()
+    assert reverse("admin:catalog_securityreview_change", args=[review.pk]) in body
