@@ -150,3 +150,14 @@ def test_invoice_transitions_refused_from_the_wrong_state():
         invoice_issue(invoice=invoice, number=" ", issued_on=dt.date(2026, 7, 1), actor=None)
     invoice.refresh_from_db()
     assert invoice.status == Invoice.Status.REQUESTED and invoice.number == ""
+
+
+def test_ms_5_5_3_issued_but_not_delivered_is_voided_nothing_needed_of_the_buyer():
+    order = make_order(sales_mode=SalesMode.CONSIGNMENT)
+    invoice = invoice_issue(
+        invoice=request(order), number="No.2", issued_on=dt.date(2026, 7, 1), actor=None
+    )
+    refund(order, "100.00", dt.datetime(2026, 9, 3, tzinfo=CHINA_TZ))
+    invoice.refresh_from_db()
+    assert invoice.status == Invoice.Status.VOID
+    assert invoice.refund_handling == RefundHandling.NOTHING_NEEDED

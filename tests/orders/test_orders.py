@@ -350,3 +350,26 @@ def test_ms_8_4_2_a_vendor_that_is_not_active_sells_nothing_new():
         )
     assert err.value.code == "vendor_not_active"
     assert not Order.objects.exists()
+
+
+def test_create_service_account_command_prints_the_token_once():
+    import io
+
+    from django.core.management import call_command
+
+    from orders.authentication import ServiceTokenAuthentication
+    from orders.models import ServiceAccount
+
+    out = io.StringIO()
+    call_command(
+        "create_service_account", "sf-cn", "--channel", "cn", "--preset", "storefront", stdout=out
+    )
+    token = out.getvalue().strip().splitlines()[-1]
+    account = ServiceAccount.objects.get(name="sf-cn")
+    assert token not in account.token_hash and account.allows("orders.create")
+    assert not account.allows("invoices.create")
+
+    from rest_framework.test import APIRequestFactory
+
+    request = APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert ServiceTokenAuthentication().authenticate(request)[0] == account
