@@ -210,3 +210,17 @@ def test_bad_input_messages_are_in_the_users_language(client):
     response = client.post(edit, {"contact_qq": "0999"})  # no Accept-Language: Chinese
     assert response.status_code == 400
     assert "QQ号为 5 至 12 位数字" in response.content.decode()
+
+
+def test_vendor_login_page_renders_and_logs_in(client):
+    vendor = active_vendor()
+    user = vendor_user(vendor, username="owner-login")
+    page = client.get(reverse("login"), **EN)
+    assert page.status_code == 200
+    assert 'name="language"' in page.content.decode()
+    response = client.post(
+        reverse("login"), {"username": "owner-login", "password": "pw-for-tests-1"}, **EN
+    )
+    assert response.status_code == 302
+    assert client.get(reverse("vendor:home"), **EN).status_code == 200
+    assert user.is_authenticated
