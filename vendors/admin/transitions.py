@@ -169,7 +169,9 @@ def transition_action(spec: AdminTransition):
             done, failed = 0, []
             for obj in queryset:
                 if not spec.permitted(obj, request.user):
-                    failed.append(f"{obj}: {_('not allowed')}")
+                    failed.append(
+                        str(_("%(obj)s: you may not do this in its current state.")) % {"obj": obj}
+                    )
                     continue
                 try:
                     spec.service(obj=obj, actor=request.user, reason=form.cleaned_data["reason"])
