@@ -158,3 +158,23 @@ def test_ms_3_1_5_still_short_stays_suspended_while_another_obligation_is_open()
     first.save(update_fields=["closed_at"])
     sweep(at("2026-10-17 10:00"))
     assert deposit_measures(v) == {"suspend_display", "suspend_trading"}
+
+
+def test_ms_3_1_5_failing_receiver_never_breaks_the_topup_and_the_sweep_catches_up(
+    short_vendor, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The top-up is committed whatever the receiver does; the next sweep lifts (safety net)."""
+    from compliance import receivers
+
+    sweep(at("2026-10-16 09:00"))
+
+    def down(*args, **kwargs):
+        raise RuntimeError("compliance unavailable")
+
+    monkeypatch.setattr(receivers, "run_rule_now", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        deposit_topup(vendor=short_vendor, amount="500.00", actor=None, reason="top up")
+    assert deposit_measures(short_vendor) == {"suspend_display", "suspend_trading"}
+    sweep(at("2026-10-17 09:00"))
+    assert deposit_measures(short_vendor) == set()
+    assert Store.objects.get(vendor=short_vendor).trading is True
