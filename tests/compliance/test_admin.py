@@ -207,3 +207,38 @@ def test_case_page_shows_buttons_and_log(client):
     assert action_url(case, "approve") not in body
     assert "Case reported" in body
     assert AppliedMeasure.objects.count() == 0
+
+
+def test_report_a_case_in_the_admin(client):
+    product = ProductFactory()
+    login(client, reviewer())
+    url = reverse("admin:compliance_penaltycase_add")
+    data = {
+        "reference": "ADM-1",
+        "vendor": product.vendor.pk,
+        "violation": PenaltyCase._meta.get_field("violation")
+        .related_model.objects.get(code="SPAM_AD")
+        .pk,
+        "product": product.pk,
+        "occurred_at_0": "2025-03-01",
+        "occurred_at_1": "10:00:00",
+        "description": "spam",
+        "reporter": "me",
+        **{
+            f"{prefix}-{key}": "0"
+            for prefix in ("measures", "evidence", "events")
+            for key in ("TOTAL_FORMS", "INITIAL_FORMS")
+        },
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302, (
+        response.context["adminform"].form.errors,
+        [f.formset.errors for f in response.context["inline_admin_formsets"]],
+    )
+    case = PenaltyCase.objects.get(reference="ADM-1")
+    assert case.status == CaseStatus.REPORTED and case.events.get().action == "report"
+    data["reference"] = "ADM-2"
+    data["occurred_at_0"] = "2099-01-01"
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert not PenaltyCase.objects.filter(reference="ADM-2").exists()
