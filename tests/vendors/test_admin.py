@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from marketplace import roles
 from tests.factories import UserFactory, VendorFactory
@@ -244,7 +245,7 @@ def test_ms_3_1_5_finance_reverses_an_entry_with_a_reason(client):
 
 
 def test_ms_6_1_1_documents_expiring_are_flagged_in_the_admin(client, superuser):
-    soon = dt.date.today() + dt.timedelta(days=10)
+    soon = timezone.localdate() + dt.timedelta(days=10)
     flagged = filled_application(valid_until=soon).vendor
     filled_application(valid_until=None)
     client.force_login(superuser)

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import UserFactory
 from tests.vendors.factories import (
@@ -51,7 +52,7 @@ def test_ms_3_1_5_home_shows_deposit_and_obligation_with_due_date(client):
 
 
 def test_ms_6_1_1_home_and_onboarding_flag_expiring_documents(client):
-    application = complete_application(valid_until=dt.date.today() + dt.timedelta(days=5))
+    application = complete_application(valid_until=timezone.localdate() + dt.timedelta(days=5))
     client.force_login(vendor_user(application.vendor))
     home = client.get(reverse("vendor:home"), **EN).content.decode()
     assert "Business licence copy" in home
