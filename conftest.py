@@ -7,6 +7,17 @@ from django.db import connection
 
 
 def pytest_collection_modifyitems(config, items):
+    # Transactional tests flush every table, and with them the rows that data migrations load
+    # (role groups, categories, deposit tiers, kind policies, the violation table). Restoring
+    # the serialized database after each of them, and for all of them, keeps those rows and
+    # keeps flushes from re-running post_migrate into rows the restore then duplicates.
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("transaction") and not marker.kwargs.get(
+            "serialized_rollback"
+        ):
+            kwargs = {**marker.kwargs, "serialized_rollback": True}
+            item.add_marker(pytest.mark.django_db(*marker.args, **kwargs), append=False)
     # Concurrency and locking are proven on PostgreSQL; SQLite serialises writers anyway.
     if connection.vendor != "postgresql":
         skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")

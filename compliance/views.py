@@ -26,7 +26,9 @@ class AppealForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         max_length=5000,
     )
-    evidence_url = forms.URLField(label=gettext_lazy("Evidence link"), required=False)
+    evidence_url = forms.URLField(
+        label=gettext_lazy("Evidence link"), required=False, assume_scheme="https"
+    )
     evidence_file = forms.FileField(label=gettext_lazy("Evidence file"), required=False)
 
     def clean_evidence_file(self):

@@ -16,6 +16,7 @@ from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
 from compliance.models.violations import ViolationType, ViolationVersion
+from marketplace.fields import HttpsURLField
 
 __all__ = ["CaseEvent", "CaseEvidence", "CaseSource", "CaseStatus", "PenaltyCase"]
 
@@ -76,7 +77,7 @@ class PenaltyCase(models.Model):
     content = models.TextField(_("content concerned"), blank=True)
     occurred_at = models.DateTimeField(_("occurred at"))
     description = models.TextField(_("description"))
-    evidence_url = models.URLField(_("evidence URL"), max_length=500, blank=True)
+    evidence_url = HttpsURLField(_("evidence URL"), max_length=500, blank=True)
     reporter = models.CharField(_("reporter"), max_length=100)
     source = models.CharField(
         _("source"), max_length=8, choices=CaseSource.choices, default=CaseSource.ADMIN
@@ -230,7 +231,7 @@ class CaseEvidence(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.REPORT)
     file = models.FileField(_("file"), upload_to="compliance/evidence/%Y/%m/", blank=True)
-    url = models.URLField(_("link"), max_length=500, blank=True)
+    url = HttpsURLField(_("link"), max_length=500, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

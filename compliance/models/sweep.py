@@ -39,6 +39,7 @@ class SweepRule(models.TextChoices):
     DOCUMENTS = "documents", _("Document expiry (MS-6.1.1)")
     DEPOSIT_REFUND_DUE = "deposit_refund_due", _("Deposit refund due (MS-3.1.5 ④)")
     REVIEW_PERIODS = "review_periods", _("Review periods (MS-2.8)")
+    PENALTY_CASE_CLOSE = "penalty_case_close", _("Penalty cases closing (MS-7)")
 
 
 class EvaluationOutcome(models.TextChoices):

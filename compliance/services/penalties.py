@@ -666,31 +666,38 @@ def open_measures_q(at: dt.datetime) -> Q:
     )
 
 
+def penalty_cases_due_to_close(*, at: dt.datetime, vendor_ids=None):
+    """Applied or upheld cases none of whose measures is still running at `at` (one query)."""
+    open_measures = AppliedMeasure.objects.filter(open_measures_q(at), penalty_case=OuterRef("pk"))
+    due = PenaltyCase.objects.filter(status__in=[CaseStatus.APPLIED, CaseStatus.UPHELD]).exclude(
+        Exists(open_measures)
+    )
+    if vendor_ids is not None:
+        due = due.filter(vendor_id__in=list(vendor_ids))
+    return due.order_by("pk")
+
+
+def penalty_case_close(*, case_id: int, at: dt.datetime, actor: Any = None) -> bool:
+    """Close one case whose measures have all run their course; False when it is not due
+    (any more): another run closed it, or a measure was added meanwhile."""
+    with transaction.atomic():
+        case = _lock(case_id)
+        if case.status not in (CaseStatus.APPLIED, CaseStatus.UPHELD):
+            return False
+        if case.measures.filter(open_measures_q(at)).exists():
+            return False
+        before = case.status
+        case.close()
+        case.closed_at = at
+        reason = str(_("All measures have run their course"))
+        save_audited(case, actor=actor, reason=reason, update_fields=["status", "closed_at"])
+        _event(case, action="close", actor=actor, reason=reason, before=before, at=at)
+    return True
+
+
 def penalty_cases_close_due(*, at: dt.datetime | None = None, actor: Any = None) -> int:
     """Close applied or upheld cases whose measures have all run their course. Measures
     without an end (shielded content, eviction) stay in force; the case is still closed."""
     moment = at or timezone.now()
-    open_measures = AppliedMeasure.objects.filter(
-        open_measures_q(moment), penalty_case=OuterRef("pk")
-    )
-    due = (
-        PenaltyCase.objects.filter(status__in=[CaseStatus.APPLIED, CaseStatus.UPHELD])
-        .exclude(Exists(open_measures))
-        .values_list("pk", flat=True)
-    )
-    closed = 0
-    for pk in list(due):
-        with transaction.atomic():
-            case = _lock(pk)
-            if case.status not in (CaseStatus.APPLIED, CaseStatus.UPHELD):
-                continue
-            if case.measures.filter(open_measures_q(moment)).exists():
-                continue
-            before = case.status
-            case.close()
-            case.closed_at = moment
-            reason = str(_("All measures have run their course"))
-            save_audited(case, actor=actor, reason=reason, update_fields=["status", "closed_at"])
-            _event(case, action="close", actor=actor, reason=reason, before=before, at=moment)
-            closed += 1
-    return closed
+    due = list(penalty_cases_due_to_close(at=moment).values_list("pk", flat=True))
+    return sum(penalty_case_close(case_id=pk, at=moment, actor=actor) for pk in due)

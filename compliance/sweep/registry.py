@@ -16,12 +16,14 @@ def all_rules() -> list[Rule]:
     from compliance.sweep.deposit_topup import DepositTopUpRule
     from compliance.sweep.documents import DocumentExpiryRule
     from compliance.sweep.measure_expiry import MeasureExpiryRule
+    from compliance.sweep.penalty_case_close import PenaltyCaseCloseRule
     from compliance.sweep.refund_rate import RefundRateRule
     from compliance.sweep.review_periods import ReviewPeriodRule
     from compliance.sweep.saas_delivery import SaasDeliveryRule
 
     return [
         MeasureExpiryRule(),
+        PenaltyCaseCloseRule(),
         DepositTopUpRule(),
         SaasDeliveryRule(),
         RefundRateRule(),

@@ -21,6 +21,7 @@ from compliance.models import (
     RuleEvaluation,
     RuleSetting,
     SweepRun,
+    SweepRule,
     VendorNotification,
 )
 from compliance.services.measures import measure_apply
@@ -160,6 +161,10 @@ def _per_rule_queries(n: int, expected: dict[str, int] | None = None, assert_num
             run=SweepRun.objects.create(as_of=AS_OF),
         )
         for rule in all_rules():
+            if rule.name == SweepRule.PENALTY_CASE_CLOSE:
+                # Plans in one query but closes each due case through the audited penalty
+                # service (a handful a day); its own tests cover it.
+                continue
             if expected is None:
                 with CaptureQueriesContext(connection) as captured:
                     report = run_rule(ctx, rule)
