@@ -20,8 +20,8 @@ from compliance.models import (
     MeasureKind,
     RuleEvaluation,
     RuleSetting,
-    SweepRun,
     SweepRule,
+    SweepRun,
     VendorNotification,
 )
 from compliance.services.measures import measure_apply
