@@ -21,9 +21,10 @@ from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
 from compliance.models import PenaltyCase
+from compliance.services.penalties import penalty_apply
 from orders.models import ApiOperation, Invoice, Order, Refund
 from orders.services import invoice_request, refund_request
-from tests.compliance.factories import confirmed_case
+from tests.compliance.factories import confirmed_case, reviewer
 from tests.factories import (
     ProductFactory,
     StoreFactory,
@@ -124,7 +125,12 @@ def world() -> dict[str, Any]:
     invoice, _ = invoice_request(
         order=order, external_id="I-B", purpose="sale", invoice_type="ordinary"
     )
-    case = confirmed_case(vendor=vendor_b, product=product, reference=B_CASE)
+    # An applied case: the one kind B's own staff can open and appeal.
+    case = penalty_apply(
+        case=confirmed_case(vendor=vendor_b, product=product, reference=B_CASE),
+        actor=reviewer(),
+        reason="per table",
+    )
     vendor_b.status = status
     vendor_b.save(update_fields=["status"])
     return {
@@ -253,6 +259,17 @@ def _own_writes_of_a() -> set[str]:
         "vendors.ApplicationConditionResult",
         "vendors.HistoricalApplicationConditionResult",
     }
+
+
+def test_the_crawled_ids_are_real_vendor_b_opens_its_own_pages(client, world):
+    """Control: the same IDs work for B's own staff, so the 404s above are isolation."""
+    client.force_login(VendorStaffFactory(vendor=world["vendor_b"]).user)
+    for route in vendor_routes():
+        if not route.kwargs:
+            continue
+        kwargs = {k: world[VENDOR_KWARGS[(route.name, k)]].pk for k in route.kwargs}
+        response = client.get(reverse(route.name, kwargs=kwargs))
+        assert response.status_code in (200, 302, 405), (route.name, response.status_code)
 
 
 def test_vendor_pages_send_anonymous_users_to_login(client, world):
