@@ -872,8 +872,11 @@ class ImportJobAdmin(admin.ModelAdmin):
         return False
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        job_id = unquote(object_id)
+        if not (job_id.isascii() and job_id.isdigit()):  # typed by hand: 404, not 500
+            raise Http404
         return HttpResponseRedirect(
-            reverse("admin:compliance_penaltycase_import_job", args=[unquote(object_id)])
+            reverse("admin:compliance_penaltycase_import_job", args=[job_id])
         )
 
 

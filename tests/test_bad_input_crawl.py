@@ -1,0 +1,400 @@
+"""Bad input crawl: garbage into every vendor form, every API POST and every admin changelist.
+
+Whatever arrives, the answer is never a 500: either the input is accepted as it would be from
+a careful caller, or it is refused with a clear message (a form error or message on a page,
+`{code, message}` from the API) and nothing is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.messages import constants as message_levels
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from compliance.services.penalties import penalty_apply
+from orders.models import ApiOperation
+from orders.services import refund_request, service_account_create
+from tests.compliance.factories import confirmed_case, reviewer
+from tests.factories import ProductFactory, StoreFactory, VendorFactory, VendorStaffFactory
+from tests.orders.factories import PAID_AT, make_order, make_spec
+from tests.test_isolation_crawl import api_routes, vendor_routes
+from tests.vendors.factories import category, filled_application, pdf_upload
+
+pytestmark = pytest.mark.django_db
+
+HUGE = "x" * 100_000
+# Values no field should take at face value.
+GARBAGE = [
+    "",
+    HUGE,
+    "-1",
+    "1e3",
+    "NaN",
+    "Infinity",
+    "1.001",
+    "2026-07-01T10:00:00",  # naive
+    "99999999",  # an unknown ID
+    "\x00",
+    "' OR 1=1 --",
+]
+# Money must be a plain positive decimal with at most two places.
+MONEY_REFUSED = ["", HUGE, "-1", "1e3", "NaN", "Infinity", "1.001", "\x00", "abc"]
+
+
+def _counts() -> dict[str, int]:
+    counts = {m._meta.label: m._default_manager.count() for m in apps.get_models()}
+    counts.pop("sessions.Session", None)
+    return counts
+
+
+def _variants(valid: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    yield "empty body", {}
+    for field in valid:
+        yield f"{field} missing", {k: v for k, v in valid.items() if k != field}
+        for value in GARBAGE:
+            yield f"{field}={value[:20]!r}", {**valid, field: value}
+
+
+# --- vendor pages ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def own() -> dict[str, Any]:
+    """An applicant (draft application) and a trading vendor with a product, refund, case."""
+    application = filled_application()
+    seller = VendorFactory()
+    if not hasattr(seller, "store"):
+        StoreFactory(vendor=seller)
+    seller.categories.add(category("software"))
+    product = ProductFactory(vendor=seller)
+    order = make_order(vendor=seller)
+    refund, _ = refund_request(
+        order=order,
+        external_id="R-1",
+        reason="not_received",
+        amount_requested="50.00",
+        description="never arrived",
+        requested_at=PAID_AT + dt.timedelta(days=1),
+    )
+    case = penalty_apply(
+        case=confirmed_case(vendor=seller, product=product), actor=reviewer(), reason="per table"
+    )
+    return {
+        "applicant": VendorStaffFactory(vendor=application.vendor).user,
+        "seller": VendorStaffFactory(vendor=seller).user,
+        "application": application,
+        "product": product,
+        "refund": refund,
+        "case": case,
+    }
+
+
+# Each page that takes a POST: whose page, which object, and a body it accepts. A new page
+# must be classified here (forms are crawled with garbage, actions with garbage bodies).
+VENDOR_POSTS: dict[str, tuple[str, str | None, dict[str, Any]]] = {
+    "vendor:application_edit": (
+        "applicant",
+        "application",
+        {
+            "contact_name": "Li Lei",
+            "contact_phone": "13800138000",
+            "contact_qq": "123456",
+            "contact_email": "lilei@example.com",
+            "categories": "software",
+            "declares_this_cloud_only": "on",
+        },
+    ),
+    "vendor:application_upload": (
+        "applicant",
+        "application",
+        {"kind": "business_licence", "valid_from": "2026-01-01", "valid_until": "2030-01-01"},
+    ),
+    "vendor:application_submit": ("applicant", "application", {}),
+    "vendor:application_new": ("applicant", None, {}),
+    "vendor:product_new": (
+        "seller",
+        None,
+        {
+            "kind": "software",
+            "category": "software",
+            "title": "A new product",
+            "deployment": "this cloud",
+            "sales_mode": "platform",
+            "spec_name": "Standard",
+            "spec_price": "10.00",
+            "spec_billing_period": "once",
+        },
+    ),
+    "vendor:product_submit": ("seller", "product", {}),
+    "vendor:product_update": (
+        "seller",
+        "product",
+        {
+            "title": "New title",
+            "deployment": "this cloud",
+            "specs-TOTAL_FORMS": "1",
+            "specs-INITIAL_FORMS": "0",
+            "specs-0-name": "Standard",
+            "specs-0-price": "10.00",
+            "specs-0-billing_period": "once",
+        },
+    ),
+    "vendor:revision_submit": ("seller", "product", {}),
+    "vendor:refund_agree": ("seller", "refund", {}),
+    "vendor:refund_dispute": ("seller", "refund", {"note": "we delivered"}),
+    "vendor:compliance_case": ("seller", "case", {"statement": "we appeal"}),
+}
+MONEY_FIELDS = {"spec_price", "specs-0-price"}
+GET_ONLY = {
+    "vendor:home",
+    "vendor:deposit",
+    "vendor:onboarding",
+    "vendor:application",
+    "vendor:document",
+    "vendor:product_list",
+    "vendor:product_detail",
+    "vendor:orders",
+    "vendor:refunds",
+    "vendor:compliance_cases",
+}
+
+
+def _resolve_ids(body: dict[str, Any]) -> dict[str, Any]:
+    """Category codes in the bodies are written as codes; forms want primary keys."""
+    out = dict(body)
+    for key in ("category", "categories"):
+        if out.get(key) == "software":
+            out[key] = str(category("software").pk)
+    return out
+
+
+def _refused(response) -> list[str]:
+    """The clear messages a refused request shows: form errors or error-level messages."""
+    found = []
+    context = response.context or {}
+    for key in ("form", "document_form", "formset"):
+        form = context.get(key) if hasattr(context, "get") else None
+        if form is not None and getattr(form, "is_bound", False) and form.errors:
+            found.append(str(form.errors))
+        if form is not None and hasattr(form, "non_form_errors") and form.is_bound:
+            if form.non_form_errors():
+                found.append(str(form.non_form_errors()))
+    found += [m.message for m in _new_messages(response)]
+    found += [str(e) for e in (context.get("errors") or [])] if hasattr(context, "get") else []
+    return found
+
+
+def _new_messages(response) -> list:
+    """Messages this request added (earlier redirects' messages wait in the session)."""
+    return list(getattr(response.wsgi_request, "_messages", None)._queued_messages)
+
+
+def _is_error(response) -> bool:
+    levels = [m.level for m in _new_messages(response)]
+    return response.status_code >= 400 or message_levels.ERROR in levels
+
+
+def test_every_vendor_post_page_is_classified():
+    for route in vendor_routes():
+        assert route.name in VENDOR_POSTS or route.name in GET_ONLY, (
+            f"{route.name} is neither a known form/action nor GET-only: add it to the "
+            "bad-input crawl"
+        )
+
+
+def test_vendor_forms_refuse_garbage_clearly_and_write_nothing(client, own):
+    """No 500; a refused input shows why and writes nothing; money garbage is refused."""
+    client.raise_request_exception = False
+    problems = []
+    for name, (who, obj, valid) in VENDOR_POSTS.items():
+        client.force_login(own[who])
+        url = reverse(name, kwargs={"pk": own[obj].pk}) if obj else reverse(name)
+        for label, body in _variants(valid):
+            body = _resolve_ids(body)
+            if name == "vendor:application_upload" and "file" not in body:
+                body["file"] = pdf_upload()
+            before = _counts()
+            response = client.post(url, body)
+            where = f"POST {url} [{label}]"
+            if response.status_code >= 500:
+                problems.append(f"{where}: {response.status_code}")
+                continue
+            refused = _refused(response)
+            is_error = (response.status_code in (200, 400) and bool(refused)) or _is_error(response)
+            if is_error:
+                if not refused:
+                    problems.append(f"{where}: refused without a message")
+                if _counts() != before:
+                    changed = {k for k, v in _counts().items() if before[k] != v}
+                    problems.append(f"{where}: refused but wrote {sorted(changed)}")
+            field = label.split("=")[0]
+            value = body.get(field)
+            if field in MONEY_FIELDS and value in MONEY_REFUSED and not is_error:
+                problems.append(f"{where}: money garbage accepted")
+    assert not problems, "\n".join(problems)
+
+
+# --- the API --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def api() -> dict[str, Any]:
+    _account, token = service_account_create(
+        name="all-ops", channel="cn", operations=list(ApiOperation.values), actor=None
+    )
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    order = make_order(kind="ops")
+    return {"client": client, "order": order, "spec": make_spec()}
+
+
+def _api_valid(name: str, objects: dict[str, Any]) -> dict[str, Any]:
+    at = "2026-07-02T10:00:00+08:00"
+    bodies = {
+        "api-orders-create": {
+            "external_id": "SF-NEW",
+            "buyer_account_id": "200001",
+            "specification_id": objects["spec"].pk,
+            "amount": "100.00",
+            "paid_at": "2026-07-01T10:00:00+08:00",
+        },
+        "api-orders-delivery": {"outcome": "started", "at": at},
+        "api-orders-service-confirmation": {"confirmed_at": at},
+        "api-refunds-create": {
+            "order_id": objects["order"].pk,
+            "external_id": "R-NEW",
+            "reason": "not_received",
+            "amount": "10.00",
+            "requested_at": at,
+        },
+        "api-invoices-create": {
+            "order_id": objects["order"].pk,
+            "external_id": "I-NEW",
+            "purpose": "sale",
+            "invoice_type": "ordinary",
+        },
+    }
+    assert name in bodies, f"{name} is an API POST endpoint the bad-input crawl does not know"
+    return bodies[name]
+
+
+API_MONEY = {"amount"}
+
+
+def _api_post_routes():
+    return [r for r in api_routes() if hasattr(r.callback.cls, "post")]
+
+
+def test_api_posts_refuse_garbage_with_code_and_message_and_write_nothing(api):
+    client = api["client"]
+    client.raise_request_exception = False
+    problems = []
+    for route in _api_post_routes():
+        url = reverse(route.name, kwargs={"pk": api["order"].pk} if route.kwargs else {})
+        valid = _api_valid(route.name, api)
+        attempts = [(label, body, "json") for label, body in _variants(valid)]
+        attempts += [
+            ("a JSON list", [valid], "json"),
+            ("a JSON string", "hello", "json"),
+            ("nested object values", {k: {"x": 1} for k in valid}, "json"),
+        ]
+        raw = [
+            ("not JSON", b"{not json", "application/json"),
+            ("wrong content type", b"<xml/>", "application/xml"),
+            ("text/plain", b"amount=1", "text/plain"),
+            ("empty JSON body", b"", "application/json"),
+        ]
+        for label, body, fmt in attempts:
+            before = _counts()
+            response = client.post(url, body, format=fmt)
+            problems += _check_api(url, label, response, before, valid, body)
+        for label, data, content_type in raw:
+            before = _counts()
+            response = client.post(url, data, content_type=content_type)
+            problems += _check_api(url, label, response, before, valid, None)
+    assert not problems, "\n".join(problems)
+
+
+def _check_api(url, label, response, before, valid, body) -> list[str]:
+    where = f"POST {url} [{label}]"
+    if response.status_code >= 500:
+        return [f"{where}: {response.status_code}"]
+    if response.status_code < 400:
+        field = label.split("=")[0]
+        if field in API_MONEY and isinstance(body, dict) and body[field] in MONEY_REFUSED:
+            return [f"{where}: money garbage accepted"]
+        return []
+    problems = []
+    try:
+        data = response.json()
+    except ValueError:
+        return [f"{where}: {response.status_code} without a JSON body"]
+    if not (isinstance(data, dict) and data.get("code") and data.get("message")):
+        problems.append(f"{where}: error body {data!r} lacks code/message")
+    if _counts() != before:
+        changed = {k for k, v in _counts().items() if before[k] != v}
+        problems.append(f"{where}: refused but wrote {sorted(changed)}")
+    return problems
+
+
+# --- the admin ------------------------------------------------------------------------------
+
+
+def test_every_admin_changelist_and_add_page_survive_garbage(admin_client):
+    """Every registered ModelAdmin: changelist with garbage params, add page, bad object ID."""
+    admin_client.raise_request_exception = False  # collect every 500, not just the first
+    problems = []
+    garbage = "?o=zz&p=999&q=%00&unknown=1&e=1&all=&_popup=x"
+    for model, model_admin in admin.site._registry.items():
+        info = (model._meta.app_label, model._meta.model_name)
+        pages = [
+            reverse("admin:{}_{}_changelist".format(*info)) + garbage,
+            reverse("admin:{}_{}_changelist".format(*info)) + "?o=1.-99&p=-1&q=" + "x" * 5000,
+            reverse("admin:{}_{}_change".format(*info), args=["zz%00"]),
+            reverse("admin:{}_{}_change".format(*info), args=["999999"]),
+            reverse("admin:{}_{}_history".format(*info), args=["999999"]),
+        ]
+        if model_admin.has_add_permission(_request_for_superuser()):
+            pages.append(reverse("admin:{}_{}_add".format(*info)))
+        for url in pages:
+            response = admin_client.get(url)
+            if response.status_code >= 500:
+                problems.append(f"GET {url}: {response.status_code}")
+    assert not problems, "\n".join(problems)
+
+
+def _request_for_superuser():
+    from django.contrib.auth import get_user_model
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/admin/")
+    request.user = get_user_model().objects.filter(is_superuser=True).first()
+    return request
+
+
+def test_admin_add_pages_refuse_an_empty_post_without_writing(admin_client):
+    """An empty add form is a form error, never a 500 and never a row."""
+    admin_client.raise_request_exception = False
+    problems = []
+    request = _request_for_superuser()
+    for model, model_admin in admin.site._registry.items():
+        if not model_admin.has_add_permission(request):
+            continue
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_add")
+        before = _counts()
+        response = admin_client.post(url, {})
+        if response.status_code >= 500:
+            problems.append(f"POST {url}: {response.status_code}")
+        elif response.status_code == 302 and _counts() != before:
+            # Some models have no required field: an empty row is a legitimate add.
+            continue
+        elif _counts() != before:
+            problems.append(f"POST {url}: refused but wrote")
+    assert not problems, "\n".join(problems)
