@@ -15,6 +15,7 @@ from catalog.models import (
     Specification,
     zero_price_refused,
 )
+from marketplace.money import AmountFormField
 from vendors.models import Category
 
 
@@ -32,9 +33,7 @@ class ProductCreateForm(forms.Form):
     saas_delivered = forms.BooleanField(label=_("delivered as SaaS"), required=False)
     sales_mode = forms.ChoiceField(label=_("sales mode"), choices=SalesMode.choices)
     spec_name = forms.CharField(label=_("specification name"), max_length=100)
-    spec_price = forms.DecimalField(
-        label=_("price (CNY)"), max_digits=14, decimal_places=2, min_value=Decimal("0")
-    )
+    spec_price = AmountFormField(label=_("price (CNY)"), min_value=Decimal("0"))
     spec_billing_period = forms.ChoiceField(
         label=_("billing period"), choices=Specification.BillingPeriod.choices
     )
@@ -66,9 +65,7 @@ class RevisionForm(forms.Form):
 
 class SpecificationForm(forms.Form):
     name = forms.CharField(label=_("specification name"), max_length=100)
-    price = forms.DecimalField(
-        label=_("price (CNY)"), max_digits=14, decimal_places=2, min_value=Decimal("0")
-    )
+    price = AmountFormField(label=_("price (CNY)"), min_value=Decimal("0"))
     billing_period = forms.ChoiceField(
         label=_("billing period"), choices=Specification.BillingPeriod.choices
     )

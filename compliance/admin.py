@@ -44,6 +44,7 @@ from compliance.resources import PenaltyCaseResource
 from compliance.services import penalties as svc
 from compliance.services.imports import IMPORT_PERMISSION, import_job_check, import_job_start
 from marketplace.exceptions import DomainError
+from marketplace.money import AmountFormField
 
 S = CaseStatus
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -63,9 +64,7 @@ class ReasonForm(forms.Form):
 class MeasureForm(forms.Form):
     kind = forms.ChoiceField(label=_("Measure"), required=False)
     days = forms.IntegerField(label=_("For days"), min_value=1, max_value=3650, required=False)
-    amount = forms.DecimalField(
-        label=_("Deduction (CNY)"), max_digits=14, decimal_places=2, min_value=0, required=False
-    )
+    amount = AmountFormField(label=_("Deduction (CNY)"), min_value=0, required=False)
     product = forms.ModelChoiceField(
         label=_("Product"), queryset=Product.objects.none(), required=False
     )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -41,3 +44,28 @@ class MoneyField(models.DecimalField):
     def deconstruct(self):
         name, _path, args, kwargs = super().deconstruct()
         return name, "marketplace.money.MoneyField", args, kwargs
+
+
+# A plain decimal as people and billing systems write amounts: "12", "12.50", "-3".
+# Exponents ("1e3"), NaN, Infinity and floats parse as Decimals but are not amounts.
+PLAIN_AMOUNT = re.compile(r"-?\d+(\.\d+)?")
+
+
+def is_plain_amount(value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        return False
+    return PLAIN_AMOUNT.fullmatch(str(value).strip()) is not None
+
+
+class AmountFormField(forms.DecimalField):
+    """A form's CNY amount: a plain decimal string, two places, never an exponent."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value not in self.empty_values and not is_plain_amount(value):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)

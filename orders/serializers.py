@@ -9,6 +9,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from marketplace.money import is_plain_amount
 from orders.models import Invoice, InvoiceType, Order, Refund, RefundReason
 from orders.services import DeliveryOutcome, InvoicePurpose
 
@@ -28,8 +29,20 @@ class AwareDateTimeField(serializers.DateTimeField):
         return super().to_internal_value(value)
 
 
+class AmountField(serializers.DecimalField):
+    """A CNY amount as a plain decimal ("12.50"): exponents, NaN and floats are refused."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_digits=14, decimal_places=2, **kwargs)
+
+    def to_internal_value(self, data: Any):
+        if not is_plain_amount(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def _money() -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=14, decimal_places=2)
+    return AmountField()
 
 
 class ErrorSerializer(serializers.Serializer):

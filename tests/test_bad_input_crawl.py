@@ -36,6 +36,8 @@ GARBAGE = [
     HUGE,
     "-1",
     "1e3",
+    "1e1",  # ten, written as a float would be
+    "1e2",  # a hundred: the price of the test specification
     "NaN",
     "Infinity",
     "1.001",
@@ -45,7 +47,7 @@ GARBAGE = [
     "' OR 1=1 --",
 ]
 # Money must be a plain positive decimal with at most two places.
-MONEY_REFUSED = ["", HUGE, "-1", "1e3", "NaN", "Infinity", "1.001", "\x00", "abc"]
+MONEY_REFUSED = ["", HUGE, "-1", "1e3", "1e1", "1e2", "NaN", "Infinity", "1.001", "\x00", "abc"]
 
 
 def _counts() -> dict[str, int]:

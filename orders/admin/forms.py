@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.money import AmountFormField
 from orders.admin.transitions import ReasonForm
 from orders.models import FullRefundCase, PlatformRefundGround
 
@@ -12,10 +13,8 @@ from orders.models import FullRefundCase, PlatformRefundGround
 class ApproveRefundForm(ReasonForm):
     """MS-5.1/5.2/5.3/5.4.1: the inputs the arbitrator records; the amount is recomputed."""
 
-    amount = forms.DecimalField(
+    amount = AmountFormField(
         label=_("Amount to approve (CNY)"),
-        max_digits=14,
-        decimal_places=2,
         min_value=0,
         required=False,
         help_text=_("Empty: what the rules compute from the inputs below."),
@@ -30,10 +29,8 @@ class ApproveRefundForm(ReasonForm):
         choices=[("", "---"), *FullRefundCase.choices],
         required=False,
     )
-    compensation = forms.DecimalField(
+    compensation = AmountFormField(
         label=_("Agreed compensation withheld (MS-5.4.1)"),
-        max_digits=14,
-        decimal_places=2,
         min_value=0,
         required=False,
     )
