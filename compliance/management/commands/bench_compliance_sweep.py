@@ -98,6 +98,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--skip-seed", action="store_true", help="time the sweep on the data already there"
         )
+        parser.add_argument(
+            "--seed-only",
+            action="store_true",
+            help="seed and stop (keep the database as a template: createdb -T it per timing run)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if connection.vendor != "postgresql":
@@ -114,6 +119,8 @@ class Command(BaseCommand):
             started = time.perf_counter()
             self.seed(n_v, n_p, n_o, as_of)
             self.stdout.write(f"seeded in {time.perf_counter() - started:.1f} s")
+            if options["seed_only"]:
+                return
         raw = self.time_aggregates(as_of)
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
             first = run_sweep(as_of=as_of, trigger="benchmark")
