@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Case, Model, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.utils import bulk_update_with_history
 
 from catalog.models import Product
 from compliance.models import (
@@ -31,6 +31,7 @@ from compliance.models import (
     MeasureKind,
 )
 from compliance.services.effects import measure_execute
+from compliance.services.history import CHANGED, history_copy_rows
 from marketplace.audit import save_audited
 from marketplace.exceptions import PermissionDenied, ValidationFailed
 from marketplace.money import to_money
@@ -286,8 +287,8 @@ def vendor_state_recompute(
     """Derive each vendor's effective state from all its measures in force and write it.
 
     Set-based: a fixed number of queries whatever the number of vendors (lock vendors, one-shot
-    acts due, measures in force, stores, products, then one bulk update + one bulk history
-    insert per changed model). History rows are written only for rows that change, with
+    acts due, measures in force, stores, products, then per changed model one `UPDATE` and one
+    history `INSERT … SELECT`). History rows are written only for rows that change, with
     `actor` and `reason`. Returns how many rows of each model changed.
     """
     moment = _now(at)
@@ -299,7 +300,10 @@ def vendor_state_recompute(
         # Lock the vendors in primary-key order: concurrent recomputes of the same vendor
         # serialise here instead of writing interleaved states.
         vendors = list(
-            Vendor.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk")
+            Vendor.objects.select_for_update(of=("self",))
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("pk", *VENDOR_FIELDS)
         )
         _execute_due(ids, moment, actor)
         kinds_by_vendor: dict[int, set[str]] = defaultdict(set)
@@ -313,69 +317,81 @@ def vendor_state_recompute(
             if product_id is not None:
                 kinds_by_product[product_id].add(kind)
 
-        vendor_changes = []
-        for vendor in vendors:
-            kinds = kinds_by_vendor.get(vendor.pk, set())
-            want = {
-                "can_publish": not (kinds & NO_PUBLISHING),
-                "marketing_eligible": not (kinds & NO_MARKETING),
-            }
-            if _assign(vendor, want):
-                vendor_changes.append(vendor)
+        # Rows are read as tuples (not model instances) and compared with what they should
+        # be; only the rows that differ are written.
+        vendor_changes: dict[int, tuple] = {}
+        for pk, *current in vendors:
+            kinds = kinds_by_vendor.get(pk, set())
+            want = (not (kinds & NO_PUBLISHING), not (kinds & NO_MARKETING))
+            if tuple(current) != want:
+                vendor_changes[pk] = want
 
-        store_changes = []
-        for store in Store.objects.filter(vendor_id__in=ids).order_by("pk"):
-            kinds = kinds_by_vendor.get(store.vendor_id, set())
-            want = {
-                "displayed": not (kinds & STORE_HIDDEN),
-                "trading": not (kinds & STORE_NOT_TRADING),
-                "closed": bool(kinds & STORE_CLOSED),
-            }
-            if _assign(store, want):
-                store_changes.append(store)
+        store_changes: dict[int, tuple] = {}
+        stores = Store.objects.filter(vendor_id__in=ids).order_by("pk")
+        for pk, vendor_id, *current in stores.values_list("pk", "vendor_id", *STORE_FIELDS):
+            kinds = kinds_by_vendor.get(vendor_id, set())
+            want = (
+                not (kinds & STORE_HIDDEN),
+                not (kinds & STORE_NOT_TRADING),
+                bool(kinds & STORE_CLOSED),
+            )
+            if tuple(current) != want:
+                store_changes[pk] = want
 
-        product_changes = []
-        for product in Product.objects.filter(vendor_id__in=ids).order_by("pk"):
-            vendor_kinds = kinds_by_vendor.get(product.vendor_id, set())
-            own = kinds_by_product.get(product.pk, set())
+        product_changes: dict[int, tuple] = {}
+        products = Product.objects.filter(vendor_id__in=ids).order_by("pk")
+        for pk, vendor_id, saas_delivered, *current in products.values_list(
+            "pk", "vendor_id", "saas_delivered", *PRODUCT_FIELDS
+        ):
+            vendor_kinds = kinds_by_vendor.get(vendor_id, set())
+            own = kinds_by_product.get(pk, set())
             hiding = (vendor_kinds & HIDE_ALL_PRODUCTS) | (own & {K.HIDE_PRODUCT})
-            if product.saas_delivered and K.HIDE_SAAS_PRODUCTS in vendor_kinds:
+            if saas_delivered and K.HIDE_SAAS_PRODUCTS in vendor_kinds:
                 hiding.add(K.HIDE_SAAS_PRODUCTS)
-            want = {
-                "searchable": not hiding,
-                "hidden_reason": ", ".join(sorted(hiding))[:300],
-                "content_shielded": K.SHIELD_CONTENT in own,
-            }
-            if _assign(product, want):
-                product_changes.append(product)
+            want = (not hiding, ", ".join(sorted(hiding))[:300], K.SHIELD_CONTENT in own)
+            if tuple(current) != want:
+                product_changes[pk] = want
 
-        user = actor if getattr(actor, "pk", None) else None
-        for model, objs, fields, key in (
+        for model, rows, fields, key in (
             (Vendor, vendor_changes, VENDOR_FIELDS, "vendors"),
             (Store, store_changes, STORE_FIELDS, "stores"),
             (Product, product_changes, PRODUCT_FIELDS, "products"),
         ):
-            if objs:
+            if rows:
                 # Explicit bulk path that writes the history rows itself (DESIGN: no bulk ops
                 # on audited models unless they write history).
-                bulk_update_with_history(
-                    objs,
-                    model,
-                    list(fields),
-                    default_user=user,
-                    default_change_reason=reason,
-                )
-                changed[key] = len(objs)
+                _update_grouped(model, fields, rows)
+                history_copy_rows(model, pks=rows, history_type=CHANGED, actor=actor, reason=reason)
+                changed[key] = len(rows)
     return changed
 
 
-def _assign(obj: Any, want: dict[str, Any]) -> bool:
-    dirty = False
-    for field, value in want.items():
-        if getattr(obj, field) != value:
-            setattr(obj, field, value)
-            dirty = True
-    return dirty
+def _update_grouped(model: type[Model], fields: Sequence[str], rows: dict[int, tuple]) -> None:
+    """Write `rows` (pk -> new values of `fields`) with ONE `UPDATE … WHERE pk IN (…)`.
+
+    Each field's new values are grouped (a handful: booleans, the few combinations of hiding
+    kinds): `CASE WHEN pk IN (…) THEN v … END` when they differ, a plain value when they do
+    not, instead of bulk_update's `WHEN pk = … THEN …` for every row and field.
+    """
+    pks = sorted(rows)
+    assignments: dict[str, Any] = {}
+    for index, name in enumerate(fields):
+        groups: dict[Any, list[int]] = defaultdict(list)
+        for pk in pks:
+            groups[rows[pk][index]].append(pk)
+        *others, (last_value, _members) = groups.items()
+        field = model._meta.get_field(name)
+        last = Value(last_value, output_field=field)
+        assignments[name] = (
+            Case(
+                *(When(pk__in=members, then=Value(v, output_field=field)) for v, members in others),
+                default=last,
+                output_field=field,
+            )
+            if others
+            else last
+        )
+    model._base_manager.filter(pk__in=pks).update(**assignments)
 
 
 __all__ = [
