@@ -43,6 +43,10 @@ GARBAGE = [
     "1.001",
     "2026-07-01T10:00:00",  # naive
     "99999999",  # an unknown ID
+    "99999999999999999999999",  # an ID past every integer column
+    "9999-12-31T23:59:59-12:00",  # past datetime.max once in UTC
+    "0001-01-01T00:00:00+14:00",  # before datetime.min once in UTC
+    "2026-02-30T10:00:00+08:00",
     "\x00",
     "' OR 1=1 --",
 ]
@@ -243,6 +247,22 @@ def test_vendor_forms_refuse_garbage_clearly_and_write_nothing(client, own):
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.parametrize("pk", ["99999999999999999999999", "0"])
+def test_vendor_pages_survive_garbage_query_strings_and_huge_ids(client, own, pk):
+    """GET every vendor page with garbage paging/filter params; kwargs past any column."""
+    client.raise_request_exception = False
+    problems = []
+    for route in vendor_routes():
+        who = VENDOR_POSTS.get(route.name, ("seller",))[0]
+        client.force_login(own[who])
+        url = reverse(route.name, kwargs={k: pk for k in route.kwargs})
+        for query in ("?page=zz&status=%00", "?page=-1&status=" + "x" * 5000, "?page=1e9"):
+            response = client.get(url + query)
+            if response.status_code >= 500:
+                problems.append(f"GET {url}{query[:30]}: {response.status_code}")
+    assert not problems, "\n".join(problems)
+
+
 # --- the API --------------------------------------------------------------------------------
 
 
@@ -317,6 +337,15 @@ def test_api_posts_refuse_garbage_with_code_and_message_and_write_nothing(api):
             before = _counts()
             response = client.post(url, body, format=fmt)
             problems += _check_api(url, label, response, before, valid, body)
+        if route.kwargs:
+            huge = url.replace(f"/{api['order'].pk}/", "/99999999999999999999999/")
+            raw_urls = [(huge, "an ID past every integer column", valid)]
+        else:
+            raw_urls = []
+        for huge_url, label, body in raw_urls:
+            before = _counts()
+            response = client.post(huge_url, body, format="json")
+            problems += _check_api(huge_url, label, response, before, valid, None)
         for label, data, content_type in raw:
             before = _counts()
             response = client.post(url, data, content_type=content_type)

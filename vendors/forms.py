@@ -8,6 +8,22 @@ from django.utils.translation import gettext_lazy as _
 from vendors.models import Category, DocumentKind
 
 
+class ModelMultipleIdsField(forms.ModelMultipleChoiceField):
+    """Refuses IDs past 64 bits as invalid choices: Django's `pk__in` check would send them to
+    the database, where SQLite fails to bind them (a 500 instead of a form error)."""
+
+    def _check_values(self, value):
+        for pk in value or ():
+            digits = str(pk).strip().lstrip("-")
+            if digits.isascii() and digits.isdigit() and int(digits) >= 2**63:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super()._check_values(value)
+
+
 class ApplicationForm(forms.Form):
     """The applicant's part of the checklist (MS-3.1.3 ③, MS-3.1.4, MS-3.1.6)."""
 
@@ -15,7 +31,7 @@ class ApplicationForm(forms.Form):
     contact_phone = forms.CharField(label=_("contact mobile phone"), max_length=20, required=False)
     contact_qq = forms.CharField(label=_("contact QQ number"), max_length=12, required=False)
     contact_email = forms.CharField(label=_("contact e-mail"), max_length=254, required=False)
-    categories = forms.ModelMultipleChoiceField(
+    categories = ModelMultipleIdsField(
         label=_("categories sold in"),
         queryset=Category.objects.order_by("code"),
         widget=forms.CheckboxSelectMultiple,
