@@ -13,7 +13,6 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from compliance.models import (
     RuleEvaluation,
@@ -21,6 +20,7 @@ from compliance.models import (
     SweepRun,
     VendorNotification,
 )
+from marketplace.history_admin import SimpleHistoryAdmin
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

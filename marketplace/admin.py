@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
+from marketplace.history_admin import SimpleHistoryAdmin
 from marketplace.models import CalendarOverride, CalendarYear
 from marketplace.timeutils import china_date
 from marketplace.workcalendar import unconfirmed_years

@@ -15,7 +15,7 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.messages import constants as message_levels
-from django.urls import reverse
+from django.urls import NoReverseMatch, URLPattern, URLResolver, reverse
 from rest_framework.test import APIClient
 
 from compliance.services.penalties import penalty_apply
@@ -398,6 +398,52 @@ def test_every_admin_changelist_and_add_page_survive_garbage(admin_client):
             response = admin_client.get(url)
             if response.status_code >= 500:
                 problems.append(f"GET {url}: {response.status_code}")
+    assert not problems, "\n".join(problems)
+
+
+def _admin_patterns() -> Iterator[tuple[str, URLPattern]]:
+    def walk(patterns, prefix):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                yield from walk(entry.url_patterns, prefix + str(entry.pattern))
+            else:
+                yield prefix + str(entry.pattern), entry
+
+    urls, _app, _ns = admin.site.urls
+    yield from walk(urls, "")
+
+
+# Garbage for each converter: an ID that exists nowhere, or not an ID at all.
+ADMIN_KWARG_GARBAGE = {"int": ["999999"], "str": ["999999", "zz"], "path": ["999999", "zz/zz"]}
+# Logging out would end the crawl's own session; the rest is crawled, custom views included.
+ADMIN_SKIP = {"logout"}
+
+
+def test_every_admin_url_pattern_survives_unknown_and_garbage_ids(admin_client):
+    """Every admin URL (custom action and import pages too), GET and empty POST, no 500."""
+    admin_client.raise_request_exception = False
+    problems = []
+    crawled = 0
+    for _route, entry in _admin_patterns():
+        if entry.name in ADMIN_SKIP:
+            continue
+        converters = entry.pattern.converters
+        choices = [
+            ADMIN_KWARG_GARBAGE.get(type(c).__name__.removesuffix("Converter").lower(), ["zz"])
+            for c in converters.values()
+        ]
+        for values in zip(*choices, strict=False) if choices else [()]:
+            kwargs = dict(zip(converters, values, strict=True))
+            try:
+                url = reverse(f"admin:{entry.name}", kwargs=kwargs)
+            except NoReverseMatch:
+                continue  # a regex pattern that refuses this garbage never reaches a view
+            crawled += 1
+            for method in ("get", "post"):
+                response = getattr(admin_client, method)(url)
+                if response.status_code >= 500:
+                    problems.append(f"{method.upper()} {url}: {response.status_code}")
+    assert crawled > len(admin.site._registry) * 4
     assert not problems, "\n".join(problems)
 
 

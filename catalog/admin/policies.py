@@ -7,9 +7,9 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils import timezone
-from simple_history.admin import SimpleHistoryAdmin
 
 from catalog.models import KindPolicy, ServiceFeeRate
+from marketplace.history_admin import SimpleHistoryAdmin
 from marketplace.timeutils import china_date
 
 

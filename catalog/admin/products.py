@@ -10,7 +10,6 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from catalog.admin.actions import run_with_reason
 from catalog.models import (
@@ -29,6 +28,7 @@ from catalog.selectors import open_revision_exists, revision_awaiting_review
 from catalog.services import SpecInput, product_delist, security_review_start, specification_add
 from catalog.services.products import EDITABLE_STATUSES
 from marketplace.exceptions import DomainError
+from marketplace.history_admin import SimpleHistoryAdmin
 
 
 class AwaitingReviewFilter(admin.SimpleListFilter):

@@ -13,7 +13,6 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from catalog.admin.actions import ReasonForm, run_with_reason
 from catalog.models import (
@@ -28,6 +27,7 @@ from catalog.services import (
     security_review_reject,
 )
 from marketplace.exceptions import DomainError
+from marketplace.history_admin import SimpleHistoryAdmin
 
 
 class SecurityReviewItemInline(admin.TabularInline):

@@ -9,8 +9,8 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
+from marketplace.history_admin import SimpleHistoryAdmin
 from orders.models import ApiOperation, ServiceAccount
 from orders.services import service_account_create, service_account_rotate_token
 

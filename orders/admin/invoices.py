@@ -8,8 +8,8 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
+from marketplace.history_admin import SimpleHistoryAdmin
 from orders.admin.forms import InvoiceNumberForm, RedLetterFormForm
 from orders.admin.transitions import TransitionAction, TransitionActionsMixin
 from orders.models import Invoice

@@ -10,8 +10,8 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
+from marketplace.history_admin import SimpleHistoryAdmin
 from orders.admin.transitions import TransitionAction, TransitionActionsMixin
 from orders.models import DeliveryFailure, Order, Refund
 from orders.selectors import review_period_passed_q

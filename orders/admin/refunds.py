@@ -10,8 +10,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
+from marketplace.history_admin import SimpleHistoryAdmin
 from orders.admin.forms import ApproveRefundForm
 from orders.admin.orders import ReviewPeriodFilter
 from orders.admin.transitions import ReasonForm, TransitionAction, TransitionActionsMixin

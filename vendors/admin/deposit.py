@@ -10,9 +10,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from marketplace.exceptions import DomainError
+from marketplace.history_admin import SimpleHistoryAdmin
 from marketplace.money import format_cny
 from vendors.admin.common import NoDeleteMixin, ReadOnlyAdminMixin
 from vendors.admin.transitions import AdminTransition, TransitionAdminMixin, transition_action

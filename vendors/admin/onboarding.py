@@ -13,9 +13,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from marketplace.exceptions import DomainError
+from marketplace.history_admin import SimpleHistoryAdmin
 from vendors.admin.common import NoDeleteMixin, ReadOnlyAdminMixin, today
 from vendors.admin.transitions import AdminTransition, TransitionAdminMixin, transition_action
 from vendors.checklist import application_missing_items

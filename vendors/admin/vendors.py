@@ -6,8 +6,8 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
+from marketplace.history_admin import SimpleHistoryAdmin
 from marketplace.money import format_cny
 from vendors.admin.common import (
     NoDeleteMixin,
