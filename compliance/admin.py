@@ -25,7 +25,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
-from simple_history.admin import SimpleHistoryAdmin
 
 from catalog.models import Product
 from compliance.models import (
@@ -44,6 +43,7 @@ from compliance.resources import PenaltyCaseResource
 from compliance.services import penalties as svc
 from compliance.services.imports import IMPORT_PERMISSION, import_job_check, import_job_start
 from marketplace.exceptions import DomainError
+from marketplace.history_admin import SimpleHistoryAdmin
 from marketplace.money import AmountFormField
 
 S = CaseStatus
@@ -746,7 +746,10 @@ class AppliedMeasureAdmin(SimpleHistoryAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def lift_view(self, request, object_id):
-        measure = get_object_or_404(AppliedMeasure, pk=unquote(object_id))
+        # get_object answers None for a non-numeric ID too (get_object_or_404 raised a 500).
+        measure = self.get_object(request, unquote(object_id))
+        if measure is None:
+            raise Http404
         return _lift_page(
             self,
             request,
