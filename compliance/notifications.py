@@ -67,25 +67,33 @@ def format_moment(moment: dt.datetime | None) -> str:
     return moment.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
 
 
-def render(text: Any, params: dict[str, Any], language: str) -> str:
-    """Render a lazy message with its parameters in `language`."""
-    with translation.override(language):
-        shown = {
-            key: format_moment(value) if isinstance(value, dt.datetime) else str(value)
-            for key, value in params.items()
-        }
-        return str(text) % shown if shown else str(text)
+def render(text: Any, params: dict[str, Any], language: str | None = None) -> str:
+    """Render a lazy message with its parameters in `language` (None: the active language,
+    for callers that render many messages and activate each language once)."""
+    if language is not None:
+        with translation.override(language):
+            return render(text, params)
+    shown = {
+        key: format_moment(value) if isinstance(value, dt.datetime) else str(value)
+        for key, value in params.items()
+    }
+    return str(text) % shown if shown else str(text)
 
 
-def footer(rule_id: str, action_required_by: dt.datetime | None, language: str) -> str:
-    with translation.override(language):
-        lines = [_("Rule: %(rule_id)s") % {"rule_id": rule_id}]
-        if action_required_by is not None:
-            lines.append(
-                _("Action required by: %(when)s (China time)")
-                % {"when": format_moment(action_required_by)}
-            )
-        return "\n".join(lines)
+def footer(
+    rule_id: str, action_required_by: dt.datetime | None, language: str | None = None
+) -> str:
+    """The rule ID and, where something is due, the deadline in China time."""
+    if language is not None:
+        with translation.override(language):
+            return footer(rule_id, action_required_by)
+    lines = [_("Rule: %(rule_id)s") % {"rule_id": rule_id}]
+    if action_required_by is not None:
+        lines.append(
+            _("Action required by: %(when)s (China time)")
+            % {"when": format_moment(action_required_by)}
+        )
+    return "\n".join(lines)
 
 
 def send_emails_on_commit(notifications: list[VendorNotification]) -> None:

@@ -4,7 +4,7 @@
 (a few queries each). The sweep acts on many vendors at once and must cost a fixed number of
 queries, so it creates and lifts measures in bulk here, under its rule lock, after its plan
 excluded what is already in place (the partial unique constraints on unlifted measures stay
-the last line of defence), writing the history rows itself (simple-history's bulk helpers),
+the last line of defence), writing the history rows itself (copied from the stored rows),
 then calls the one writer of effective state, `vendor_state_recompute`, once for all vendors.
 """
 
@@ -13,9 +13,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 
 from compliance.models import AppliedMeasure
+from compliance.services.history import ADDED, CHANGED, history_copy_rows
 from compliance.services.measures import vendor_state_recompute
 
 SWEEP_ACTOR = None  # the system; history rows name the rule in their reason
@@ -24,10 +26,14 @@ SWEEP_ACTOR = None  # the system; history rows name the rule in their reason
 def measures_create_bulk(
     *, measures: Sequence[AppliedMeasure], reason: str
 ) -> list[AppliedMeasure]:
-    """Insert new measures with their history rows (two queries)."""
+    """Insert new measures with their "+" history rows (two queries)."""
     if not measures:
         return []
-    return bulk_create_with_history(list(measures), AppliedMeasure, default_change_reason=reason)
+    created = AppliedMeasure.objects.bulk_create(list(measures))
+    history_copy_rows(
+        AppliedMeasure, pks=[m.pk for m in created], history_type=ADDED, actor=None, reason=reason
+    )
+    return created
 
 
 def measures_lift_bulk(
@@ -51,12 +57,16 @@ def measures_lift_bulk(
         measure.lifted_by = None
         measure.lift_reason = reason
     if locked:
-        bulk_update_with_history(
-            locked,
-            AppliedMeasure,
-            ["lifted_at", "lifted_by", "lift_reason"],
-            default_change_reason=reason,
+        pks = [m.pk for m in locked]
+        if at_end:
+            # Each at its own end: one UPDATE setting lifted_at from the row's ends_at.
+            lifted_at = Coalesce(F("ends_at"), Value(at))
+        else:
+            lifted_at = Value(at)
+        AppliedMeasure.objects.filter(pk__in=pks).update(
+            lifted_at=lifted_at, lifted_by=None, lift_reason=reason
         )
+        history_copy_rows(AppliedMeasure, pks=pks, history_type=CHANGED, actor=None, reason=reason)
     return locked
 
 

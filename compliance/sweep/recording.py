@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from simple_history.utils import bulk_create_with_history
+from django.utils import translation
 
 from compliance.models import RuleEvaluation, VendorNotification
 from compliance.notifications import footer, render, send_emails_on_commit, vendor_contacts
+from compliance.services.history import ADDED, history_copy_rows
 from compliance.sweep.base import Outcome, Rule, SweepContext
 
 
@@ -52,27 +54,40 @@ def record_outcomes(
     if not with_notice:
         return evaluations
     contacts = vendor_contacts(o.vendor_id for o, _e in with_notice if o.vendor_id)
-    notifications = []
+    # Rendered once per notification, each language activated once (not once per message).
+    by_language: dict[str, list[tuple[Outcome, RuleEvaluation]]] = defaultdict(list)
     for outcome, evaluation in with_notice:
-        notice = outcome.notice
-        assert notice is not None and outcome.vendor_id is not None
-        language, emails = contacts[outcome.vendor_id]
-        body = render(notice.body, notice.params, language)
-        notifications.append(
-            VendorNotification(
-                vendor_id=outcome.vendor_id,
-                rule_id=rule.rule_id,
-                evaluation=evaluation,
-                subject=render(notice.subject, notice.params, language)[:200],
-                body=f"{body}\n\n{footer(rule.rule_id, notice.action_required_by, language)}",
-                language=language,
-                action_required_by=notice.action_required_by,
-                emailed_to=",".join(emails),
-                dedupe_key=outcome.dedupe_key or f"evaluation:{evaluation.pk}",
-            )
-        )
-    created = bulk_create_with_history(
-        notifications, VendorNotification, default_change_reason=rule.rule_id
+        assert outcome.notice is not None and outcome.vendor_id is not None
+        by_language[contacts[outcome.vendor_id][0]].append((outcome, evaluation))
+    notifications = []
+    for language, group in by_language.items():
+        with translation.override(language):
+            for outcome, evaluation in group:
+                notice = outcome.notice
+                assert notice is not None and outcome.vendor_id is not None
+                body = render(notice.body, notice.params)
+                notifications.append(
+                    VendorNotification(
+                        vendor_id=outcome.vendor_id,
+                        rule_id=rule.rule_id,
+                        evaluation=evaluation,
+                        subject=render(notice.subject, notice.params)[:200],
+                        body=f"{body}\n\n{footer(rule.rule_id, notice.action_required_by)}",
+                        language=language,
+                        action_required_by=notice.action_required_by,
+                        emailed_to=",".join(contacts[outcome.vendor_id][1]),
+                        dedupe_key=outcome.dedupe_key or f"evaluation:{evaluation.pk}",
+                    )
+                )
+    notifications.sort(key=lambda n: n.evaluation.pk)  # inbox order = evaluation order
+    created = VendorNotification.objects.bulk_create(notifications)
+    # The inbox rows' "+" history rows, written by this bulk path itself (one query).
+    history_copy_rows(
+        VendorNotification,
+        pks=[n.pk for n in created],
+        history_type=ADDED,
+        actor=None,
+        reason=rule.rule_id,
     )
     send_emails_on_commit(created)
     return evaluations
