@@ -6,6 +6,7 @@ from catalog.services.products import (
     product_delist,
     product_relist_submit,
     product_submit,
+    products_delist_bulk,
     specification_add,
 )
 from catalog.services.reviews import (
@@ -22,6 +23,7 @@ __all__ = [
     "product_delist",
     "product_relist_submit",
     "product_submit",
+    "products_delist_bulk",
     "revision_create",
     "revision_submit",
     "security_review_approve",

@@ -263,9 +263,12 @@ def _execute_due(vendor_ids: list[int], at: dt.datetime, actor: Any) -> None:
         .select_related("vendor", "created_by", "approved_by")
         .order_by("pk")
     )
+    delist_all = [m for m in due if m.kind == K.DELIST_SAAS_PRODUCTS]
     # Eviction first: a vendor that leaves owes no top-up of what is then deducted
     # (MS-3.1.5 ③ applies to vendors still trading), whatever order the measures came in.
     for measure in sorted(due, key=lambda m: (m.kind not in (K.EVICT, K.BAN), m.pk)):
+        if measure.kind == K.DELIST_SAAS_PRODUCTS:
+            continue
         by = measure.approved_by or measure.created_by or actor
         measure.execution_ref = measure_execute(measure=measure, at=at, actor=by)
         measure.executed_at = at
@@ -275,6 +278,56 @@ def _execute_due(vendor_ids: list[int], at: dt.datetime, actor: Any) -> None:
             reason=f"carried out: {measure.execution_ref}",
             update_fields=["executed_at", "execution_ref"],
         )
+    if delist_all:
+        _delist_saas_products(delist_all, at=at, actor=actor)
+
+
+def _delist_saas_products(measures: list[AppliedMeasure], *, at: dt.datetime, actor: Any) -> None:
+    """MS-4.2 (30 days): delist every listed SaaS product of these vendors, set-based.
+
+    One read of the products, one call of catalog's `products_delist_bulk` per (actor,
+    reason) — the sweep's measures all share one — then the measures' `executed_at` /
+    `execution_ref` in one bulk update with their history rows (each with its own actor and
+    "carried out: …" reason, as the one-by-one path writes them).
+    """
+    from catalog.services import products_delist_bulk
+
+    listed: dict[int, list[int]] = defaultdict(list)
+    for pk, vendor_id in (
+        Product.objects.filter(
+            vendor_id__in={m.vendor_id for m in measures},
+            saas_delivered=True,
+            status=Product.Status.LISTED,
+        )
+        .order_by("pk")
+        .values_list("pk", "vendor_id")
+    ):
+        listed[vendor_id].append(pk)
+    # The first measure of a vendor delists its products; a second one finds none listed.
+    first: dict[int, AppliedMeasure] = {}
+    groups: dict[tuple[Any, str], list[AppliedMeasure]] = defaultdict(list)
+    for measure in measures:
+        if measure.vendor_id in first:
+            continue
+        first[measure.vendor_id] = measure
+        by = measure.approved_by or measure.created_by or actor
+        groups[(by, f"{measure.get_kind_display()}: {measure.reason}")].append(measure)
+    delisted: dict[int, list[int]] = defaultdict(list)
+    for (by, reason), group in groups.items():
+        ids = [pk for m in group for pk in listed.get(m.vendor_id, [])]
+        for product in products_delist_bulk(product_ids=ids, actor=by, reason=reason):
+            delisted[product.vendor_id].append(product.pk)
+    for measure in measures:
+        done = delisted.get(measure.vendor_id) if first[measure.vendor_id] is measure else None
+        measure.execution_ref = (
+            ("products:" + ",".join(map(str, sorted(done))))[:100] if done else "none listed"
+        )
+        measure.executed_at = at
+        measure._history_user = measure.approved_by or measure.created_by or actor  # type: ignore[attr-defined]
+        measure._change_reason = f"carried out: {measure.execution_ref}"  # type: ignore[attr-defined]
+    AppliedMeasure.objects.bulk_update(measures, ["executed_at", "execution_ref"])
+    # Explicit bulk path writing the history rows itself (per-row actor and reason).
+    AppliedMeasure.history.bulk_history_create(measures, update=True)
 
 
 def vendor_state_recompute(

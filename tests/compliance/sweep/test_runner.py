@@ -37,6 +37,7 @@ from tests.compliance.sweep.factories import (
     failure,
     obligation,
     orders,
+    product,
     refund,
     sweep,
     vendor,
@@ -127,12 +128,13 @@ def test_rule_failing_for_one_vendor_records_it_and_goes_on(monkeypatch):
 
 
 def _scenario(n: int) -> None:
-    """n vendors, each giving every rule something to do (no 30-day delisting: that one-shot
-    act goes product by product through catalog's service)."""
+    """n vendors, each giving every rule something to do, the 30-day delisting of all SaaS
+    products included (set-based through catalog's `products_delist_bulk`)."""
     for _ in range(n):
         v = vendor()
         obligation(v, due_at=AS_OF - dt.timedelta(days=1))
-        failure(v, failed_at=AS_OF - dt.timedelta(days=8))
+        failure(v, failed_at=AS_OF - dt.timedelta(days=31))
+        product(v, saas=True)  # a second listed SaaS product to delist
         placed = orders(v, 20, paid_at=AS_OF - dt.timedelta(days=6))
         refund(placed[0], refunded_at=AS_OF - dt.timedelta(days=2))
         document(v, valid_until=(AS_OF + dt.timedelta(days=10)).date())
