@@ -35,7 +35,7 @@ def citations(paths: list[Path]) -> dict[str, set[str]]:
 def test_citations(paths: list[Path]) -> dict[str, set[str]]:
     """Tests name rules as MS-3.1.5 in docstrings or ms_3_1_5 in function names."""
     found: dict[str, set[str]] = defaultdict(set)
-    name_re = re.compile(r"\b(ms|ua)_(\d+(?:_\d+)*)", re.IGNORECASE)
+    name_re = re.compile(r"(?<![a-z0-9])(ms|ua)_(\d+(?:_\d+)*)", re.IGNORECASE)
     for path in paths:
         text = path.read_text(encoding="utf-8", errors="replace")
         rel = str(path.relative_to(ROOT))
