@@ -24,7 +24,10 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every API error is `{"code", "message", "details"?}` with the right status."""
     if isinstance(exc, DomainError):
-        return Response(error_body(exc.code, str(exc)), status=exc.http_status)
+        # A domain error about one input names it: details {field: [message]} (issue 9 §1).
+        field = exc.params.get("field")
+        details = {str(field): [str(exc)]} if field else None
+        return Response(error_body(exc.code, str(exc), details), status=exc.http_status)
     if isinstance(exc, DjangoValidationError):
         details = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
         return Response(error_body("invalid", str(exc.messages[0]), details), status=400)

@@ -190,6 +190,15 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# Times callers send (issue 9 §1, MS-2.8/MS-4.2/MS-5.1): how far ahead of our clock a
+# caller's clock may run, and how long before its receipt a refund request may be dated.
+API_CLOCK_SKEW_SECONDS = int(os.environ.get("API_CLOCK_SKEW_SECONDS", "300"))
+REFUND_REQUEST_MAX_BACKDATE_SECONDS = int(
+    os.environ.get("REFUND_REQUEST_MAX_BACKDATE_SECONDS", "900")
+)
+# Free text from the API (TextFields have no length of their own): characters at most.
+API_TEXT_MAX_LENGTH = int(os.environ.get("API_TEXT_MAX_LENGTH", "2000"))
+
 # django-import-export: only users holding this permission may import (DESIGN pitfalls).
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
@@ -197,6 +206,18 @@ IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+
+# Penalty-case import (issue 9 §3): hard caps on what a file may hold; a file over any cap is
+# refused with one message. Files larger than the threshold are checked in the background.
+PENALTY_IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("PENALTY_IMPORT_MAX_UPLOAD_BYTES", 50 << 20))
+PENALTY_IMPORT_MAX_ROWS = int(os.environ.get("PENALTY_IMPORT_MAX_ROWS", "100000"))
+PENALTY_IMPORT_MAX_COLUMNS = int(os.environ.get("PENALTY_IMPORT_MAX_COLUMNS", "50"))
+PENALTY_IMPORT_MAX_CELL_CHARS = int(os.environ.get("PENALTY_IMPORT_MAX_CELL_CHARS", "10000"))
+PENALTY_IMPORT_MAX_UNCOMPRESSED_BYTES = int(
+    os.environ.get("PENALTY_IMPORT_MAX_UNCOMPRESSED_BYTES", 100 << 20)
+)
+PENALTY_IMPORT_BACKGROUND_BYTES = int(os.environ.get("PENALTY_IMPORT_BACKGROUND_BYTES", 1 << 20))
+PENALTY_IMPORT_STALE_MINUTES = int(os.environ.get("PENALTY_IMPORT_STALE_MINUTES", "30"))
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 

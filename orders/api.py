@@ -101,7 +101,7 @@ class OrderServiceConfirmationView(ServiceAPIView):
         order = selectors.order_for_caller(caller=request.user, pk=pk)
         data = self.valid(ServiceConfirmationIn, request)
         order = services.order_confirm_service(
-            order=order, at=data["confirmed_at"], caller=request.user
+            order=order, at=data["confirmed_at"], caller=request.user, time_field="confirmed_at"
         )
         return Response(OrderOut(order).data)
 

@@ -123,6 +123,8 @@ def seed(ctx: dict[str, Any]) -> None:
             description="演示退款申请",
             evidence=["https://example.com/evidence.png"],
             requested_at=min(order.paid_at + dt.timedelta(days=days_after), now),
+            # Seeded history: the request reached the platform when the buyer asked.
+            received_at=min(order.paid_at + dt.timedelta(days=days_after), now),
         )
         return refund
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from marketplace.money import is_plain_amount
+from marketplace.money import AmountSerializerField
 from orders.models import Invoice, InvoiceType, Order, Refund, RefundReason
 from orders.services import DeliveryOutcome, InvoicePurpose
 
@@ -32,20 +33,17 @@ class AwareDateTimeField(serializers.DateTimeField):
         return super().to_internal_value(value)
 
 
-class AmountField(serializers.DecimalField):
-    """A CNY amount as a plain decimal ("12.50"): exponents, NaN and floats are refused."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(max_digits=14, decimal_places=2, **kwargs)
-
-    def to_internal_value(self, data: Any):
-        if not is_plain_amount(data):
-            self.fail("invalid")
-        return super().to_internal_value(data)
+# The one money parser (marketplace.money.parse_amount): plain ASCII decimals within 14 digits.
+AmountField = AmountSerializerField
 
 
 def _money() -> serializers.DecimalField:
     return AmountField()
+
+
+def text_max_length() -> int:
+    """Cap of free text from the API where the model has no length (setting)."""
+    return int(getattr(settings, "API_TEXT_MAX_LENGTH", 2000))
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -60,6 +58,10 @@ class OrderCreateIn(serializers.Serializer):
     specification_id = serializers.IntegerField(min_value=1)
     amount = _money()
     paid_at = AwareDateTimeField()
+    # MS-2.7: an amount below the specification's price needs the discount's reason.
+    discount_reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200
+    )
 
 
 class OrderOut(serializers.ModelSerializer):
@@ -79,6 +81,8 @@ class OrderOut(serializers.ModelSerializer):
             "unit_price",
             "service_fee_rate",
             "amount",
+            "discount_amount",
+            "discount_reason",
             "paid_at",
             "status",
             "review_rule",
@@ -97,7 +101,9 @@ class OrderOut(serializers.ModelSerializer):
 class DeliveryIn(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=list(DeliveryOutcome.ALL))
     at = AwareDateTimeField()
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=text_max_length()
+    )
 
 
 class ServiceConfirmationIn(serializers.Serializer):
@@ -109,7 +115,9 @@ class RefundCreateIn(serializers.Serializer):
     external_id = serializers.CharField(max_length=64)
     reason = serializers.ChoiceField(choices=RefundReason.choices)
     amount = _money()
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=text_max_length()
+    )
     evidence = serializers.ListField(
         child=serializers.CharField(max_length=500), required=False, default=list, max_length=20
     )

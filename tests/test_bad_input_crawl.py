@@ -98,6 +98,7 @@ def own() -> dict[str, Any]:
         amount_requested="50.00",
         description="never arrived",
         requested_at=PAID_AT + dt.timedelta(days=1),
+        received_at=PAID_AT + dt.timedelta(days=1),  # seeded history: received when it was asked
     )
     case = penalty_apply(
         case=confirmed_case(vendor=seller, product=product), actor=reviewer(), reason="per table"

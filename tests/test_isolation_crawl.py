@@ -121,6 +121,7 @@ def world() -> dict[str, Any]:
         amount_requested="50.00",
         description=B_REFUND_NOTE,
         requested_at=PAID_AT + dt.timedelta(days=1),
+        received_at=PAID_AT + dt.timedelta(days=1),  # seeded history: received when it was asked
     )
     invoice, _ = invoice_request(
         order=order, external_id="I-B", purpose="sale", invoice_type="ordinary"
@@ -348,6 +349,7 @@ def api_world() -> dict[str, Any]:
         amount_requested="50.00",
         description=B_REFUND_NOTE,
         requested_at=PAID_AT + dt.timedelta(days=1),
+        received_at=PAID_AT + dt.timedelta(days=1),  # seeded history: received when it was asked
     )
     invoice, _ = invoice_request(
         order=order, external_id="I-B", purpose="sale", invoice_type="ordinary"

@@ -84,6 +84,9 @@ class Order(models.Model):
         _("service fee rate"), max_digits=5, decimal_places=4, help_text=_("0.1000 = 10%")
     )
     amount = MoneyField(_("amount paid (CNY)"))
+    # MS-2.7: the amount is the specification's price unless the storefront states a discount.
+    discount_amount = MoneyField(_("discount (CNY)"), default=0)
+    discount_reason = models.CharField(_("discount reason"), max_length=200, blank=True)
     paid_at = models.DateTimeField(_("paid at"))
     review_rule = models.CharField(
         _("review period rule"), max_length=32, choices=ReviewPeriodRule.choices

@@ -20,6 +20,7 @@ from orders import signals
 from orders.exceptions import AmountInvalid, ExternalIdConflict
 from orders.models import DeliveryFailure, Order, ServiceAccount
 from orders.services.common import lock, reason_with_caller, run_transition
+from orders.services.times import require_aware, require_not_before, require_not_future
 from vendors.models import Vendor
 
 __all__ = [
@@ -40,13 +41,6 @@ class DeliveryOutcome:
     FAILED = "failed"
     REPAIRED = "repaired"
     ALL = (STARTED, DELIVERED, FAILED, REPAIRED)
-
-
-def require_aware(moment: dt.datetime, field: str) -> None:
-    if timezone.is_naive(moment):
-        raise ValidationFailed(
-            _("%(field)s must carry a time zone offset."), code="naive_datetime", field=field
-        )
 
 
 def review_period_end(*, rule: str, days: int | None, paid_at: dt.datetime) -> dt.datetime | None:
@@ -82,12 +76,39 @@ def _check_orderable(spec: Specification, amount: Decimal) -> None:
         )
 
 
+def _check_amount(spec: Specification, amount: Decimal, discount_reason: str) -> None:
+    """MS-2.7: the buyer pays the specification's price for its billing period.
+
+    Less only with a stated discount reason (recorded on the order); never more.
+    """
+    if amount > spec.price:
+        raise ValidationFailed(
+            _("The amount %(amount)s is above the specification's list price %(price)s."),
+            code="amount_above_price",
+            field="amount",
+            amount=str(amount),
+            price=str(spec.price),
+        )
+    if amount < spec.price and not discount_reason:
+        raise ValidationFailed(
+            _(
+                "The amount %(amount)s does not match the specification's price %(price)s; "
+                "a lower amount needs a discount_reason."
+            ),
+            code="amount_mismatch",
+            field="amount",
+            amount=str(amount),
+            price=str(spec.price),
+        )
+
+
 def _same_order(order: Order, data: dict[str, Any]) -> bool:
     return (
         order.buyer_account_id == data["buyer_account_id"]
         and order.specification_id == data["specification_id"]
         and order.amount == data["amount"]
         and order.paid_at == data["paid_at"]
+        and order.discount_reason == data["discount_reason"]
     )
 
 
@@ -99,16 +120,24 @@ def order_create(
     specification_id: int,
     amount: Decimal | str,
     paid_at: dt.datetime,
+    discount_reason: str = "",
     caller: ServiceAccount | None = None,
     actor: Any = None,
+    received_at: dt.datetime | None = None,
 ) -> tuple[Order, bool]:
     """Record a paid order; idempotent on (channel, external ID).
 
     Returns (order, created). The same external ID with the same data returns the existing
     order; with different data it is a conflict (409). Concurrent duplicates are settled by
     the unique constraint inside a savepoint: exactly one row is ever written.
+
+    `paid_at` may not lie in the future (beyond the clock skew); `received_at` is our clock
+    (default now), given only when seeding past history. The amount must be the
+    specification's price unless `discount_reason` states why it is lower (MS-2.7).
     """
     require_aware(paid_at, "paid_at")
+    require_not_future(paid_at, field="paid_at", received_at=received_at)
+    discount_reason = (discount_reason or "").strip()
     amount = to_money(amount)
     if amount <= 0:
         raise AmountInvalid()
@@ -119,6 +148,7 @@ def order_create(
         "specification_id": specification_id,
         "amount": amount,
         "paid_at": paid_at,
+        "discount_reason": discount_reason,
     }
     existing = Order.objects.filter(channel=channel, external_id=external_id).first()
     if existing is not None:
@@ -134,6 +164,7 @@ def order_create(
             _("Unknown specification %(id)s."), code="unknown_specification", id=specification_id
         )
     _check_orderable(spec, amount)
+    _check_amount(spec, amount, discount_reason)
     product = spec.product
     try:
         policy = kind_policy(product.kind, paid_at)
@@ -158,6 +189,8 @@ def order_create(
         billing_period=spec.billing_period,
         service_fee_rate=fee_rate,
         amount=amount,
+        discount_amount=spec.price - amount,
+        discount_reason=discount_reason,
         paid_at=paid_at,
         review_rule=rule,
         review_days=policy.review_period_days,
@@ -195,16 +228,21 @@ def order_report_delivery(
     reason: str = "",
     caller: ServiceAccount | None = None,
     actor: Any = None,
+    received_at: dt.datetime | None = None,
 ) -> Order:
     """Record delivery progress: started, delivered, failed (with a reason) or repaired.
 
-    A repeated report of the state already reached is a no-op.
+    A repeated report of the state already reached is a no-op. `at` lies between the payment
+    (the repair: the failure) and our clock plus the allowed skew (MS-4.2's clocks start
+    from it, so a future failure would start them late).
 
     Ops and manual services start their service on delivery. A failure is only for
     SaaS-delivered orders (MS-4.2): it opens a DeliveryFailure and tells compliance on commit.
     """
     require_aware(at, "at")
+    require_not_future(at, field="at", received_at=received_at)
     order = lock(Order, order.pk)
+    require_not_before(at, order.paid_at, field="at", event=_("payment"))
     if outcome == DeliveryOutcome.STARTED:
         if order.status == Order.Status.DELIVERING:
             return order
@@ -290,7 +328,9 @@ def _repair(order: Order, *, at, caller, actor) -> Order:
             return order  # the repair reported again
     if failure is not None and at < failure.failed_at:
         raise ValidationFailed(
-            _("A repair cannot be earlier than the failure."), code="repair_before_failure"
+            _("A repair cannot be earlier than the failure."),
+            code="repair_before_failure",
+            field="at",
         )
     run_transition(order, order.repair_delivery, at=at)
     save_audited(
@@ -326,12 +366,17 @@ def order_confirm_service(
     caller: ServiceAccount | None = None,
     actor: Any = None,
     reason: str = "service confirmed complete",
+    time_field: str = "at",
+    received_at: dt.datetime | None = None,
 ) -> Order:
     """MS-2.8 / MS-5.4.1: the buyer confirmed the ops or manual service complete.
 
-    Confirmation ends the review period. A repeated confirmation is a no-op.
+    Confirmation ends the review period. A repeated confirmation is a no-op. `at` lies
+    between the payment and our clock plus the allowed skew; `time_field` is the caller's
+    name of it, for the error.
     """
-    require_aware(at, "at")
+    require_aware(at, time_field)
+    require_not_future(at, field=time_field, received_at=received_at)
     order = lock(Order, order.pk)
     if order.review_rule != ReviewPeriodRule.UNTIL_SERVICE_CONFIRMED:
         raise StateConflict(
@@ -341,7 +386,9 @@ def order_confirm_service(
         return order
     if at < order.paid_at:
         raise ValidationFailed(
-            _("A confirmation cannot be earlier than the payment."), code="before_payment"
+            _("A confirmation cannot be earlier than the payment."),
+            code="before_payment",
+            field=time_field,
         )
     run_transition(order, order.confirm_service, at=at)
     save_audited(

@@ -36,7 +36,12 @@ from orders.models import (
 from orders.refund_amount import RefundInputs, RefundQuote, compute_refund
 from orders.services.common import lock, reason_with_caller, run_transition
 from orders.services.invoices import invoices_apply_refund
-from orders.services.orders import require_aware
+from orders.services.times import (
+    require_aware,
+    require_not_before,
+    require_not_future,
+    require_recent,
+)
 
 __all__ = [
     "clawback_deduct_from_deposit",
@@ -93,6 +98,16 @@ def consumed_fraction(order: Order, at: dt.datetime) -> Decimal:
         return (Decimal(used) / Decimal((end - start).days)).quantize(FRACTION, ROUND_UP)
     not_started = (Order.Status.PAID, Order.Status.DELIVERING, Order.Status.DELIVERY_FAILED)
     return Decimal("0") if order.status in not_started else Decimal("1")
+
+
+def latest_order_event(order: Order) -> dt.datetime:
+    """The latest time already recorded on the order: payment, delivery, confirmation,
+    delivery failures and repairs, earlier refund requests (a refund follows all of them)."""
+    moments = [order.paid_at, order.delivered_at, order.service_confirmed_at]
+    for failed_at, repaired_at in order.delivery_failures.values_list("failed_at", "repaired_at"):
+        moments += [failed_at, repaired_at]
+    moments += list(Refund.objects.filter(order=order).values_list("requested_at", flat=True))
+    return max(m for m in moments if m is not None)
 
 
 def vendor_terms_in_force(order: Order, at: dt.datetime) -> VendorRefundTerms | None:
@@ -153,14 +168,23 @@ def refund_request(
     requested_at: dt.datetime | None = None,
     caller: ServiceAccount | None = None,
     actor: Any = None,
+    received_at: dt.datetime | None = None,
 ) -> tuple[Refund, bool]:
     """A buyer asks for a refund (MS-5.1/5.2). Idempotent on (order, external ID).
 
     Returns (refund, created). Refused: tool products (MS-5.1), a non-positive amount, more
     than is left on the order, a second request while one is in negotiation.
+
+    MS-2.8/MS-5.1: the review period is judged at `requested_at`, so it must be trustworthy:
+    not in the future (beyond the clock skew), not more than the backdate window before
+    `received_at` (our clock; given only when seeding past history) and not before the
+    latest event already recorded on the order.
     """
-    requested_at = requested_at or timezone.now()
+    received_at = received_at or timezone.now()
+    requested_at = requested_at or received_at
     require_aware(requested_at, "requested_at")
+    require_not_future(requested_at, field="requested_at", received_at=received_at)
+    require_recent(requested_at, field="requested_at", received_at=received_at)
     amount = to_money(amount_requested)
     if amount <= 0:
         raise AmountInvalid()
@@ -173,6 +197,12 @@ def refund_request(
         if not _same_request(existing, data):
             raise ExternalIdConflict(external_id=external_id)
         return existing, False
+    require_not_before(
+        requested_at,
+        latest_order_event(order),
+        field="requested_at",
+        event=_("latest event recorded on this order"),
+    )
     if not order.refundable:
         # MS-5.1: tool products cannot be refunded.
         raise RefundRefused(_("Tool products cannot be refunded (MS-5.1)."), code="not_refundable")

@@ -81,6 +81,7 @@ def test_changelists_cost_a_fixed_number_of_queries_for_100_or_10000_rows(admin_
         reason="not_received",
         amount_requested="10.00",
         requested_at=PAID_AT + dt.timedelta(days=1),
+        received_at=PAID_AT + dt.timedelta(days=1),  # seeded history: received when it was asked
     )
     refund_vendor_dispute(refund=refund, actor=None, note="no")
     refund.refresh_from_db()
@@ -113,6 +114,7 @@ def _disputed_refund():
         reason="not_as_expected",
         amount_requested="100.00",
         requested_at=PAID_AT + dt.timedelta(days=1),
+        received_at=PAID_AT + dt.timedelta(days=1),  # seeded history: received when it was asked
     )
     return refund_vendor_dispute(refund=refund, actor=None, note="buyer used it")
 
@@ -184,6 +186,7 @@ def test_ms_5_5_invoices_needing_a_red_letter_form_queue(client):
         reason="no_longer_needed",
         amount_requested="10.00",
         requested_at=PAID_AT + dt.timedelta(days=1),
+        received_at=PAID_AT + dt.timedelta(days=1),  # seeded history: received when it was asked
     )
     refund = refund_vendor_agree(refund=refund, actor=None)
     refund_mark_refunded(

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from catalog.models import ProductKind, SalesMode
@@ -125,7 +126,7 @@ def test_another_channels_external_id_is_its_own_order(storefront, other_channel
 
 
 def test_open_refund_conflict_is_409(storefront):
-    order = make_order()
+    order = recent_order()
     storefront.post("/api/v1/refunds/", refund_body(order, amount="10.00"), format="json")
     response = storefront.post(
         "/api/v1/refunds/", refund_body(order, external_id="RF-2", amount="10.00"), format="json"
@@ -239,6 +240,11 @@ def test_service_confirmation(storefront, other_channel):
 # --- refunds ---------------------------------------------------------------------------------
 
 
+def recent_order(**kw):
+    """An order paid yesterday: refund times must be near our clock (issue 9 §1)."""
+    return make_order(paid_at=timezone.now() - dt.timedelta(days=1), **kw)
+
+
 def refund_body(order, **over):
     body = {
         "order_id": order.pk,
@@ -247,14 +253,14 @@ def refund_body(order, **over):
         "amount": "100.00",
         "description": "crashes on start",
         "evidence": ["https://example.com/shot.png"],
-        "requested_at": "2026-07-02T09:00:00+08:00",
+        "requested_at": timezone.localtime().isoformat(),
     }
     body.update(over)
     return body
 
 
 def test_refund_create_read_and_retry(storefront, billing):
-    order = make_order()
+    order = recent_order()
     created = storefront.post("/api/v1/refunds/", refund_body(order), format="json")
     assert created.status_code == 201, created.json()
     data = created.json()
@@ -276,21 +282,21 @@ def test_refund_create_read_and_retry(storefront, billing):
     ],
 )
 def test_refund_bad_input(storefront, override, status, code):
-    order = make_order()
+    order = recent_order()
     response = storefront.post("/api/v1/refunds/", refund_body(order, **override), format="json")
     assert response.status_code == status and response.json()["code"] == code
     assert not Refund.objects.exists()
 
 
 def test_refund_of_a_tool_product_is_refused(storefront):
-    order = make_order(kind=ProductKind.TOOL)
+    order = recent_order(kind=ProductKind.TOOL)
     response = storefront.post("/api/v1/refunds/", refund_body(order), format="json")
     assert response.status_code == 400 and response.json()["code"] == "not_refundable"
     assert "Tool products" in response.json()["message"]
 
 
 def test_refund_of_another_channels_order_and_reading_its_refund_is_404(storefront, other_channel):
-    order = make_order(channel="cn")
+    order = recent_order(channel="cn")
     assert (
         other_channel.post("/api/v1/refunds/", refund_body(order), format="json").status_code == 404
     )
@@ -445,6 +451,7 @@ def test_concurrent_refund_requests_on_one_order_never_exceed_it():
             reason="no_longer_needed",
             amount_requested="60.00",
             requested_at=PAID_AT + dt.timedelta(days=1),
+            received_at=PAID_AT + dt.timedelta(days=1),  # seeded history
         )
         return refund
 

@@ -43,6 +43,7 @@ def refund(order, amount, at):
         reason="no_longer_needed",
         amount_requested=amount,
         requested_at=PAID_AT + dt.timedelta(days=1),
+        received_at=PAID_AT + dt.timedelta(days=1),  # seeded history: received when it was asked
     )
     r = refund_vendor_agree(refund=r, actor=None)
     return refund_mark_refunded(refund=r, actor=None, reason="paid", at=at)

@@ -313,6 +313,7 @@ def test_ms_3_1_5_4_exit_check_reports_unfinished_orders_and_open_disputes():
         reason="not_received",
         amount_requested="1.00",
         requested_at=PAID_AT,
+        received_at=PAID_AT,  # seeded history: received when it was asked
     )
     reasons = exit_checks.outstanding_reasons(order.vendor)
     assert any("unfinished" in r for r in reasons)

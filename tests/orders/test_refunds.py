@@ -41,6 +41,7 @@ def ask(order, amount="100.00", *, at=INSIDE, reason="not_as_expected", ext="R-1
         amount_requested=amount,
         description="does not start",
         requested_at=at,
+        received_at=at,  # seeded history: received when it was asked
         **kw,
     )
     return refund
@@ -183,6 +184,7 @@ def test_retried_request_returns_the_same_refund_and_different_data_conflicts():
         amount_requested="10.00",
         description="does not start",
         requested_at=INSIDE,
+        received_at=INSIDE,  # seeded history: received when it was asked
     )
     assert again.pk == first.pk and not created
     with pytest.raises(ExternalIdConflict):

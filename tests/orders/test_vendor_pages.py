@@ -39,6 +39,7 @@ def requested_refund(vendor, ext="SF-1"):
         amount_requested="50.00",
         description="never arrived",
         requested_at=PAID_AT + dt.timedelta(days=1),
+        received_at=PAID_AT + dt.timedelta(days=1),  # seeded history: received when it was asked
     )
     return refund
 
