@@ -39,11 +39,24 @@ def on_saas_delivery_repaired(sender: Any, vendor_id: int, **kwargs: Any) -> Non
     _run(SweepRule.SAAS_DELIVERY, vendor_id)
 
 
+def on_deposit_deadlines_moved(sender: Any, moves: list, **kwargs: Any) -> None:
+    """MS-3.1.5 ③ ④: vendors are told when a calendar change moved their deadlines."""
+    from compliance.deadline_notices import notify_deadline_moves
+
+    try:
+        notify_deadline_moves(moves)
+    except Exception:
+        logger.exception("compliance: notifying %d moved deposit deadlines failed", len(moves))
+
+
 def connect() -> None:
     from orders.signals import saas_delivery_failed, saas_delivery_repaired
-    from vendors.signals import deposit_made_whole
+    from vendors.signals import deposit_deadlines_moved, deposit_made_whole
 
     deposit_made_whole.connect(on_deposit_made_whole, dispatch_uid="compliance.deposit_whole")
+    deposit_deadlines_moved.connect(
+        on_deposit_deadlines_moved, dispatch_uid="compliance.deadlines_moved"
+    )
     saas_delivery_failed.connect(on_saas_delivery_failed, dispatch_uid="compliance.saas_failed")
     saas_delivery_repaired.connect(
         on_saas_delivery_repaired, dispatch_uid="compliance.saas_repaired"

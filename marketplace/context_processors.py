@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 
 from marketplace.timeutils import china_date
@@ -14,4 +15,15 @@ def calendar_warning(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if not (user and user.is_authenticated and user.is_staff):
         return {}
-    return {"unconfirmed_calendar_years": unconfirmed_years(china_date(timezone.now()))}
+    years = unconfirmed_years(china_date(timezone.now()))
+    # The banner links each year to its confirm page for those who may confirm it.
+    can_confirm = bool(years) and user.has_perm("marketplace.confirm_calendaryear")
+    return {
+        "unconfirmed_calendar_years": years,
+        "calendar_confirm_links": [
+            (year, reverse("admin:marketplace_calendaryear_confirm", args=[year]))
+            for year in years
+        ]
+        if can_confirm
+        else [],
+    }

@@ -49,7 +49,7 @@ for _role in (ONBOARDING_REVIEWER, FINANCE):
     ROLE_PERMISSIONS[_role] += [
         "marketplace.add_calendaroverride",
         "marketplace.change_calendaroverride",
-        "marketplace.delete_calendaroverride",
+        "marketplace.add_calendaryear",
         "marketplace.change_calendaryear",
         "marketplace.confirm_calendaryear",
     ]

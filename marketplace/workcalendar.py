@@ -2,7 +2,9 @@
 
 Source of truth, in order: a reviewer's override for the day (CalendarOverride), then
 `chinese-calendar` for the years it covers (statutory holidays and 调休 make-up weekends),
-then plain weekends for years it does not cover. A result that relied on a year that the
+then, for years it does not cover, weekends and the statutory holidays whose dates the law
+fixes (`marketplace.holidays`: New Year, Spring Festival, Qingming, Labour Day, Dragon Boat,
+Mid-Autumn, National Day). A result that relied on a year that the
 package does not cover and no reviewer has confirmed is *provisional*: callers store that
 flag next to the deadline and the admin warns reviewers (MS-3.1.5 ③ and ④ count working days).
 """
@@ -15,6 +17,7 @@ from functools import lru_cache
 
 import chinese_calendar
 
+from marketplace.holidays import statutory_holidays
 from marketplace.timeutils import china_date, end_of_day
 
 MAX_SPAN_DAYS = 3660  # a guard against runaway loops on bad input
@@ -77,7 +80,8 @@ class WorkCalendar:
             return self._overrides[day]
         if day.year in package_years():
             return chinese_calendar.is_workday(day)
-        return day.weekday() < 5
+        # Not yet published: an estimate that at least skips the statutory holidays.
+        return day.weekday() < 5 and day not in statutory_holidays(day.year)
 
     def add_working_days(self, start: dt.date, count: int) -> tuple[dt.date, bool]:
         """The `count`-th working day after `start` (start itself not counted).

@@ -7,7 +7,9 @@ class VendorsConfig(AppConfig):
     verbose_name = _("Vendors")
 
     def ready(self) -> None:
-        from vendors import dashboard
+        from vendors import dashboard, receivers
+
+        receivers.connect()
 
         dashboard.register_nav("home", _("Home"), "vendor:home", order=0)
         dashboard.register_nav("deposit", _("Deposit"), "vendor:deposit", order=80)

@@ -6,3 +6,8 @@ from django.dispatch import Signal
 # obligations (MS-3.1.5 ③): compliance lifts the deposit measures at once.
 # Arguments: vendor_id.
 deposit_made_whole = Signal()
+
+# Sent when a change of the working calendar moved open deposit deadlines (MS-3.1.5 ③ ④):
+# compliance tells each vendor concerned. Arguments: moves (list of
+# vendors.services.deadlines.DeadlineMove).
+deposit_deadlines_moved = Signal()

@@ -73,11 +73,12 @@ class TestOverrides:
 @pytest.mark.django_db
 class TestUncoveredYear:
     def test_ms_3_1_5_deadline_crossing_into_2027_is_provisional(self):
-        """chinese-calendar has no 2027 data: weekends only, and the deadline is provisional."""
+        """chinese-calendar has no 2027 data: weekends and the statutory holidays only, and the
+        deadline is provisional."""
         moment = dt.datetime(2026, 12, 28, 10, 0, tzinfo=CHINA_TZ)  # Monday
         deadline = WorkCalendar().deadline_after(moment, 7)
-        # 12-29, 12-30, 12-31, 2027-01-01 (a Friday: no data says it is a holiday), 01-04..06
-        assert deadline.day == D(2027, 1, 6)
+        # 12-29, 12-30, 12-31, (2027-01-01 New Year's Day, a Friday), 01-04..07
+        assert deadline.day == D(2027, 1, 7)
         assert deadline.provisional is True
 
     def test_overrides_and_confirmation_make_2027_final(self, django_user_model):
