@@ -102,6 +102,14 @@ def _waiting(case: PenaltyCase) -> bool:
     return case.measures.filter(awaiting_approval=True, lifted_at__isnull=True).exists()
 
 
+def _proposed_by(case: PenaltyCase, user: Any) -> bool:
+    """MS-7 / MS-8.3: the proposer of a waiting measure is not offered the second approval
+    (a direct POST is still refused by the service, with its message)."""
+    return case.measures.filter(
+        awaiting_approval=True, lifted_at__isnull=True, created_by_id=user.pk
+    ).exists()
+
+
 @dataclass(frozen=True)
 class CaseAction:
     name: str
@@ -430,7 +438,9 @@ class PenaltyCaseAdmin(ExportMixin, SimpleHistoryAdmin):
                 "url": reverse("admin:compliance_penaltycase_action", args=[case.pk, action.name]),
             }
             for action in ACTIONS
-            if request.user.has_perm(action.permission) and action.allowed(case)
+            if request.user.has_perm(action.permission)
+            and action.allowed(case)
+            and not (action.name == "approve" and _proposed_by(case, request.user))
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -438,14 +448,11 @@ class PenaltyCaseAdmin(ExportMixin, SimpleHistoryAdmin):
         extra_context = extra_context or {}
         if case is not None:
             extra_context["case_buttons"] = self._buttons(request, case)
-            extra_context["lift_urls"] = (
-                {
-                    m.pk: reverse("admin:compliance_penaltycase_lift", args=[case.pk, m.pk])
-                    for m in case.measures.filter(lifted_at__isnull=True, awaiting_approval=False)
-                }
-                if request.user.has_perm(svc.PERM_APPLY)
-                else {}
-            )
+            extra_context["lift_urls"] = {
+                m.pk: reverse("admin:compliance_penaltycase_lift", args=[case.pk, m.pk])
+                for m in case.measures.filter(lifted_at__isnull=True)
+                if _may_lift(request.user, m)
+            }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def changelist_view(self, request, extra_context=None):
@@ -641,8 +648,15 @@ class ImportForm(forms.Form):
         return upload
 
 
+def _may_lift(user, measure: AppliedMeasure) -> bool:
+    """MS-8.3 / MS-7: waiting proposals and evict / ban / deductions are the lead's to lift."""
+    if not user.has_perm(svc.PERM_APPLY):
+        return False
+    return not svc.lift_needs_lead(measure) or user.has_perm(svc.PERM_APPROVE)
+
+
 def _lift_page(model_admin, request, measure: AppliedMeasure, back_url: str) -> HttpResponse:
-    if not request.user.has_perm(svc.PERM_APPLY):
+    if not _may_lift(request.user, measure):
         raise PermissionDenied
     form = ReasonForm(request.POST or None)
     error = ""
@@ -738,7 +752,7 @@ class AppliedMeasureAdmin(SimpleHistoryAdmin):
         if (
             measure is not None
             and measure.lifted_at is None
-            and request.user.has_perm(svc.PERM_APPLY)
+            and _may_lift(request.user, measure)
         ):
             extra_context["lift_url"] = reverse(
                 "admin:compliance_appliedmeasure_lift", args=[measure.pk]

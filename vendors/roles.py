@@ -40,10 +40,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "vendors.view_depositrefund",
         "vendors.process_depositrefund",
     ],
-    # MS-8.3 evictions and suspensions are the compliance lead's decisions.
+    # Suspensions are the compliance lead's decision. MS-8.3 evictions are too, but only as a
+    # penalty measure approved by a second lead (compliance), so nobody holds the one-person
+    # `vendors.evict_vendor` transition right.
     roles.COMPLIANCE_LEAD: [
         *_LOOK_UP,
-        "vendors.evict_vendor",
         "vendors.suspend_vendor",
         "vendors.view_bannedidentity",
         "vendors.view_depositentry",

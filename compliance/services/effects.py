@@ -77,5 +77,6 @@ def deduction_reverse(*, measure: AppliedMeasure, actor: Any, reason: str) -> st
     if not measure.execution_ref.startswith("ledger:"):
         return ""
     entry = DepositEntry.objects.get(pk=int(measure.execution_ref.removeprefix("ledger:")))
-    reversal = deposit_reverse(entry=entry, actor=actor, reason=reason)
+    # MS-7: revoking the case is the one way a violation deduction is given back.
+    reversal = deposit_reverse(entry=entry, actor=actor, reason=reason, case_revoked=True)
     return f"ledger:{reversal.pk}"

@@ -540,20 +540,62 @@ def penalty_measure_add(
     return measure
 
 
-def penalty_measure_lift(*, measure: AppliedMeasure, actor: Any, reason: str) -> AppliedMeasure:
-    """Lift one measure of a case early; other measures, of this or other causes, stay."""
-    reason = _reason(reason)
+def lift_needs_lead(measure: AppliedMeasure) -> bool:
+    """MS-8.3 / MS-7: lifting a proposal that waits for its second approver, or an evict, ban
+    or deposit deduction (carried out or not), is the compliance lead's decision."""
+    return measure.awaiting_approval or measure.kind in SECOND_APPROVAL_KINDS
+
+
+def _require_lift_perm(actor: Any, measure: AppliedMeasure) -> None:
     _require_perm(actor, PERM_APPLY)
+    if actor is not None and lift_needs_lead(measure) and not actor.has_perm(PERM_APPROVE):
+        raise PermissionDenied(
+            _(
+                "Only a compliance lead may lift a measure that waits for approval, or an "
+                "eviction, a ban or a deposit deduction."
+            ),
+            code="lift_needs_lead",
+        )
+
+
+def penalty_measure_lift(*, measure: AppliedMeasure, actor: Any, reason: str) -> AppliedMeasure:
+    """Lift one measure of a case early; other measures, of this or other causes, stay.
+
+    A case waiting for its second approver whose last waiting measure is lifted goes back to
+    "confirmed" (as a refused proposal would): it is never left waiting with nothing to
+    approve.
+    """
+    reason = _reason(reason)
+    _require_lift_perm(actor, measure)
     with transaction.atomic():
-        lifted = measure_lift(measure=measure, actor=actor, reason=reason)
-        if lifted.penalty_case_id:
-            case = _lock(lifted.penalty_case_id)
+        # The case first, then the measure: the order penalty_approve / penalty_reject use.
+        case = _lock(measure.penalty_case_id) if measure.penalty_case_id else None
+        locked = AppliedMeasure.objects.select_for_update(of=("self",)).get(pk=measure.pk)
+        _require_lift_perm(actor, locked)  # it may have changed since the page was shown
+        if locked.lifted_at is not None:
+            return locked
+        was_waiting = locked.awaiting_approval
+        lifted = measure_lift(measure=locked, actor=actor, reason=reason)
+        if case is not None:
+            before = case.status
+            if (
+                was_waiting
+                and case.status == CaseStatus.PENDING_APPROVAL
+                and not case.measures.filter(
+                    awaiting_approval=True, lifted_at__isnull=True
+                ).exists()
+            ):
+                case.reject_proposal()
+                case.decision_reason = reason
+                save_audited(
+                    case, actor=actor, reason=reason, update_fields=["status", "decision_reason"]
+                )
             _event(
                 case,
                 action="lift_measure",
                 actor=actor,
                 reason=reason,
-                before=case.status,
+                before=before,
                 details={"measures": [_measure_summary(lifted)]},
             )
     return lifted

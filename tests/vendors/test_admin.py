@@ -170,28 +170,33 @@ def test_transition_buttons_check_the_transition_permission(client):
     )
     assert client.post(url, {"reason": "x"}, **EN).status_code == 403
     vendor = active_vendor()
-    evict = reverse("admin:vendors_vendor_transition", args=[vendor.pk, "evict"])
-    assert client.post(evict, {"reason": "x"}, **EN).status_code == 403
+    suspend = reverse("admin:vendors_vendor_transition", args=[vendor.pk, "suspend"])
+    assert client.post(suspend, {"reason": "x"}, **EN).status_code == 403
     reviewer = role_user(roles.ONBOARDING_REVIEWER)
     client.force_login(reviewer)
-    assert client.post(evict, {"reason": "x"}, **EN).status_code == 403
+    assert client.post(suspend, {"reason": "x"}, **EN).status_code == 403
     application.refresh_from_db()
     vendor.refresh_from_db()
     assert application.status == OnboardingApplication.Status.UNDER_REVIEW
     assert vendor.status == Vendor.Status.ACTIVE
 
 
-def test_ms_8_3_compliance_lead_evicts_with_a_reason(client):
+def test_ms_8_3_compliance_lead_cannot_evict_alone_from_the_vendor_page(client):
+    """MS-8.3 / MS-7: the vendor page has no one-person eviction; it links to a penalty case
+    (proposal, then a second compliance lead). The full path: tests/compliance/
+    test_severe_paths.py."""
     lead = role_user(roles.COMPLIANCE_LEAD)
     vendor = active_vendor()
     client.force_login(lead)
     change = client.get(reverse("admin:vendors_vendor_change", args=[vendor.pk]), **EN)
-    assert "Evict and ban for ever" in change.content.decode()
+    html = change.content.decode()
+    assert "Evict and ban for ever" not in html
+    assert reverse("admin:compliance_penaltycase_add") + f"?vendor={vendor.pk}" in html
     url = reverse("admin:vendors_vendor_transition", args=[vendor.pk, "evict"])
-    client.post(url, {"reason": "OFFLINE_TRADE, case P-7"}, **EN)
+    assert client.post(url, {"reason": "OFFLINE_TRADE, case P-7"}, **EN).status_code == 404
     vendor.refresh_from_db()
-    assert vendor.status == Vendor.Status.EVICTED
-    assert BannedIdentity.objects.filter(vendor=vendor).count() == 2
+    assert vendor.status == Vendor.Status.ACTIVE
+    assert not BannedIdentity.objects.filter(vendor=vendor).exists()
 
 
 def test_ms_3_1_5_ledger_entries_cannot_be_added_changed_or_deleted_in_admin(client, superuser):

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from marketplace.exceptions import StateConflict, ValidationFailed
+from marketplace.exceptions import PermissionDenied, StateConflict, ValidationFailed
 from marketplace.timeutils import CHINA_TZ, end_of_day
 from tests.vendors.factories import active_vendor, category
 from vendors.models import DepositEntry, DepositTier, TopUpObligation, Vendor
@@ -215,7 +215,11 @@ def test_ms_3_1_5_reversal_of_a_deduction_restores_the_deposit_and_closes_obliga
     vendor = active_vendor()
     deposit_pay(vendor=vendor, amount="2000", actor=None, reason="paid")
     wrong = deduct(vendor, "2500")  # 2,000 taken, 500 owed
-    reversal = deposit_reverse(entry=wrong, actor=None, reason="case overturned on appeal")
+    with pytest.raises(PermissionDenied):  # MS-7: only by revoking the penalty case
+        deposit_reverse(entry=wrong, actor=None, reason="case overturned on appeal")
+    reversal = deposit_reverse(
+        entry=wrong, actor=None, reason="case overturned on appeal", case_revoked=True
+    )
     assert reversal.kind == "reversal"
     assert reversal.reverses == wrong
     assert (reversal.delta, reversal.owed_delta) == (Decimal("2000.00"), Decimal("-500.00"))

@@ -66,7 +66,8 @@ def test_ms_3_1_5_manual_activation_needs_approval_and_the_deposit():
 @pytest.mark.parametrize(
     ("role", "method", "allowed"),
     [
-        (roles.COMPLIANCE_LEAD, "evict", True),
+        # MS-8.3 / MS-7: nobody evicts alone; eviction is a penalty measure with a 2nd approver.
+        (roles.COMPLIANCE_LEAD, "evict", False),
         (roles.COMPLIANCE_LEAD, "suspend", True),
         (roles.ONBOARDING_REVIEWER, "evict", False),
         (roles.ONBOARDING_REVIEWER, "begin_exit", True),

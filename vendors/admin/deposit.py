@@ -33,6 +33,7 @@ from vendors.services import (
     deposit_reverse,
     deposit_topup,
 )
+from vendors.services.deposit import is_violation_deduction
 
 
 class EntryForm(forms.Form):
@@ -88,7 +89,11 @@ REVERSE = AdminTransition(
     _("Reverse entry"),
     lambda *, obj, actor, reason: deposit_reverse(entry=obj, actor=actor, reason=reason),
     permission="vendors.reverse_depositentry",
-    allowed=lambda entry: entry.kind not in (EntryKind.REVERSAL, EntryKind.REFUND),
+    # MS-7: a violation deduction is given back only by revoking its penalty case.
+    allowed=lambda entry: (
+        entry.kind not in (EntryKind.REVERSAL, EntryKind.REFUND)
+        and not is_violation_deduction(entry)
+    ),
     help_text=_("A correction appends the opposite entry; the original stays as it was."),
 )
 

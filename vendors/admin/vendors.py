@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.history_admin import SimpleHistoryAdmin
 from marketplace.money import format_cny
+from vendors.admin import links as vendor_links
 from vendors.admin.common import (
     NoDeleteMixin,
     balance_subquery,
@@ -22,7 +23,6 @@ from vendors.selectors import deposit_position, documents_expiring
 from vendors.services import (
     deposit_refund_request,
     vendor_activate,
-    vendor_evict,
     vendor_exit_begin,
     vendor_exit_complete,
     vendor_reinstate,
@@ -131,17 +131,9 @@ class VendorAdmin(TransitionAdminMixin, NoDeleteMixin, SimpleHistoryAdmin):
             _vendor_service(vendor_exit_complete),
             method="complete_exit",
         ),
-        AdminTransition(
-            "evict",
-            _("Evict and ban for ever"),
-            _vendor_service(vendor_evict),
-            method="evict",
-            danger=True,
-            help_text=_(
-                "MS-8.3: the vendor is evicted and its credit code and cloud account are banned "
-                "for ever. This cannot be undone."
-            ),
-        ),
+        # MS-8.3 / MS-7: no one-person eviction here. Evicting or banning is a measure of a
+        # penalty case, proposed and then approved by another compliance lead; the link to
+        # that path comes from `vendors.admin.links` (registered by compliance).
         AdminTransition(
             "request-refund",
             _("Request deposit refund"),
@@ -154,6 +146,10 @@ class VendorAdmin(TransitionAdminMixin, NoDeleteMixin, SimpleHistoryAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # vendors come from onboarding applications (the MS-8.3 ban check)
+
+    def transition_buttons(self, request, obj):
+        # Higher apps' buttons (e.g. compliance's "propose eviction") after our own.
+        return [*super().transition_buttons(request, obj), *vendor_links.buttons(obj, request.user)]
 
     def get_queryset(self, request):
         return (

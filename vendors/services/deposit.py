@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.audit import save_audited
-from marketplace.exceptions import StateConflict, ValidationFailed
+from marketplace.exceptions import PermissionDenied, StateConflict, ValidationFailed
 from marketplace.money import ZERO
 from marketplace.timeutils import china_date
 from marketplace.workcalendar import WorkCalendar
@@ -226,13 +226,24 @@ def deposit_deduct(
     return entry
 
 
+def is_violation_deduction(entry: DepositEntry) -> bool:
+    return entry.kind == EntryKind.DEDUCTION and entry.cause == DeductionCause.VIOLATION
+
+
 def deposit_reverse(
-    *, entry: DepositEntry, actor: Any, reason: str, at: dt.datetime | None = None
+    *,
+    entry: DepositEntry,
+    actor: Any,
+    reason: str,
+    at: dt.datetime | None = None,
+    case_revoked: bool = False,
 ) -> DepositEntry:
     """Correct a mistaken entry by appending its opposite (the original stays as it was).
 
     Refused for reversals and refunds, for an entry already reversed, and when reversing a
-    credit would overdraw the deposit.
+    credit would overdraw the deposit. A deduction for a violation is given back only when
+    its penalty case is revoked (MS-7, MS-3.1.5 ②): compliance's revocation, decided by a
+    compliance lead, passes `case_revoked=True`; the ledger's own "reverse" (finance) may not.
     """
     reason = require_reason(reason)
     at = at or timezone.now()
@@ -243,6 +254,14 @@ def deposit_reverse(
             raise StateConflict(
                 _("Reversals and refunds cannot be reversed; record a new entry instead."),
                 code="entry_not_reversible",
+            )
+        if is_violation_deduction(entry) and not case_revoked:
+            raise PermissionDenied(
+                _(
+                    "A deduction for a violation is given back only by revoking its penalty "
+                    "case (compliance lead)."
+                ),
+                code="violation_deduction_reverse",
             )
         if DepositEntry.objects.filter(reverses=entry).exists():
             raise StateConflict(_("This entry is already reversed."), code="entry_reversed")
