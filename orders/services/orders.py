@@ -328,7 +328,7 @@ def _repair(order: Order, *, at, caller, actor) -> Order:
             return order  # the repair reported again
     if failure is not None and at < failure.failed_at:
         raise ValidationFailed(
-            _("A repair cannot be earlier than the failure."),
+            _("%(field)s: a repair cannot be earlier than the failure."),
             code="repair_before_failure",
             field="at",
         )
@@ -386,7 +386,7 @@ def order_confirm_service(
         return order
     if at < order.paid_at:
         raise ValidationFailed(
-            _("A confirmation cannot be earlier than the payment."),
+            _("%(field)s: a confirmation cannot be earlier than the payment."),
             code="before_payment",
             field=time_field,
         )
