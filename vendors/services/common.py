@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.exceptions import ValidationFailed
-from marketplace.money import to_money
+from marketplace.money import parse_amount, to_money
 from vendors.models import Vendor
 
 
@@ -31,9 +31,16 @@ def require_reason(reason: str | None) -> str:
 
 
 def positive_amount(value: Any) -> Decimal:
-    """A strictly positive CNY amount with two places, or a clear error."""
+    """A strictly positive CNY amount with two places, or a clear error.
+
+    Typed text goes through the one money parser (plain ASCII decimal within the field's
+    digits, issue 9 §2); amounts computed in code are rounded to cents.
+    """
     try:
-        amount = to_money(value)
+        amount = parse_amount(value) if isinstance(value, str) else to_money(value)
+    except ValidationError as exc:
+        message = exc.messages[0]
+        raise ValidationFailed("%(text)s", code="amount_invalid", text=message) from exc
     except (TypeError, ValueError) as exc:
         raise ValidationFailed(
             _("Enter an amount in yuan, such as 1000.00."), code="amount_invalid"
