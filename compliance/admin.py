@@ -238,11 +238,19 @@ class ApprovalQueueFilter(admin.SimpleListFilter):
     parameter_name = "approval"
 
     def lookups(self, request, model_admin):
-        return [("waiting", _("Waiting for a second approver"))]
+        return [
+            ("waiting", _("Waiting for a second approver")),
+            ("for_me", _("Waiting for my second approval")),
+        ]
 
     def queryset(self, request, queryset):
         if self.value() == "waiting":
             return queryset.filter(waiting_approval=True)
+        if self.value() == "for_me":
+            # The work board's queue: a proposer never approves their own proposal.
+            return queryset.filter(status=CaseStatus.PENDING_APPROVAL).exclude(
+                proposed_by=request.user
+            )
         return queryset
 
 

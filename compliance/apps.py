@@ -11,6 +11,9 @@ class ComplianceConfig(AppConfig):
         from compliance import receivers
 
         receivers.connect()
+        from compliance import workboard
+
+        workboard.register_queues()
         # Penalties: the vendor nav link and the deposit exit check (MS-3.1.5 ④).
         from compliance import hooks
 

@@ -7,7 +7,10 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Orders")
 
     def ready(self) -> None:
+        from orders import workboard
         from orders.selectors import vendor_outstanding_orders
+
+        workboard.register_queues()
 
         # MS-3.1.5 ④: no deposit refund while orders are unfinished or disputes open.
         try:

@@ -11,6 +11,10 @@ class VendorsConfig(AppConfig):
 
         receivers.connect()
 
+        from vendors import workboard
+
+        workboard.register_queues()
+
         dashboard.register_nav("home", _("Home"), "vendor:home", order=0)
         dashboard.register_nav("deposit", _("Deposit"), "vendor:deposit", order=80)
         dashboard.register_nav("onboarding", _("Onboarding"), "vendor:onboarding", order=90)
