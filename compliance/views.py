@@ -16,8 +16,7 @@ from compliance.selectors import cases_for_vendor, measures_in_force
 from compliance.services.penalties import penalty_appeal
 from marketplace.exceptions import DomainError
 from vendors.selectors import vendor_for_user
-
-MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+from vendors.validators import validate_document_file
 
 
 class AppealForm(forms.Form):
@@ -29,13 +28,13 @@ class AppealForm(forms.Form):
     evidence_url = forms.URLField(
         label=gettext_lazy("Evidence link"), required=False, assume_scheme="https"
     )
-    evidence_file = forms.FileField(label=gettext_lazy("Evidence file"), required=False)
-
-    def clean_evidence_file(self):
-        upload = self.cleaned_data.get("evidence_file")
-        if upload and upload.size > MAX_EVIDENCE_BYTES:
-            raise forms.ValidationError(gettext_lazy("The file is larger than 10 MB."))
-        return upload
+    # Issue 8 §4: the onboarding documents' types (PDF, JPG, PNG by content) and size limit.
+    evidence_file = forms.FileField(
+        label=gettext_lazy("Evidence file"),
+        required=False,
+        help_text=gettext_lazy("PDF, JPG or PNG"),
+        validators=[validate_document_file],
+    )
 
 
 def _own_case(request: HttpRequest, pk: int) -> PenaltyCase:

@@ -12,3 +12,8 @@ class MarketplaceConfig(AppConfig):
 
         # Groups need every app's permissions, which exist only after all migrations ran.
         post_migrate.connect(roles.sync_role_groups, dispatch_uid="marketplace.sync_roles")
+
+        from marketplace import files
+
+        # Issue 8 §4: each app's private_files.py registers its file fields (authenticated URLs).
+        files.autodiscover()

@@ -130,7 +130,16 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
 WHITENOISE_AUTOREFRESH = DEBUG  # dev: serve app static files without collectstatic
+# Uploads are private (issue 8 §4): /media/ is served by nothing; every file goes through
+# marketplace.files (authenticated). PRIVATE_FILES_DELIVERY: "django" (stream),
+# "x-accel-redirect" (nginx internal location at PRIVATE_FILES_ACCEL_PREFIX) or "storage-url"
+# (redirect to a signed, short-lived storage URL; S3-style storages only).
 MEDIA_URL = "/media/"
+PRIVATE_FILES_DELIVERY = os.environ.get("DJANGO_PRIVATE_FILES_DELIVERY", "django")
+PRIVATE_FILES_ACCEL_PREFIX = os.environ.get(
+    "DJANGO_PRIVATE_FILES_ACCEL_PREFIX", "/protected-media/"
+)
+PRIVATE_FILES_URL_EXPIRY = int(os.environ.get("DJANGO_PRIVATE_FILES_URL_EXPIRY", "300"))
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

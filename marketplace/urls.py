@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from marketplace import views
+from marketplace import files, views
 
 api_v1 = [
     path("", include("catalog.api_urls")),
@@ -31,6 +31,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("vendor/", include(vendor_patterns)),
+    # Issue 8 §4: uploads only through this authenticated view; /media/ is routed nowhere.
+    path("files/<slug:kind>/<int:pk>/", files.private_file, name="private-file"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

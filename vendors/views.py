@@ -14,12 +14,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from marketplace.exceptions import DomainError
+from marketplace.files import file_response
 from vendors import dashboard
 from vendors.checklist import application_missing_items
 from vendors.forms import ApplicationForm, DocumentForm
@@ -233,6 +234,7 @@ def agreement_version() -> str:
 
 
 @vendor_page
-def document_file(request: HttpRequest, pk: int) -> FileResponse:
+def document_file(request: HttpRequest, pk: int) -> HttpResponse:
+    """The vendor's own document, with the private-file headers (issue 8 §4)."""
     document = get_object_or_404(documents_for_vendor(user=request.user), pk=pk)
-    return FileResponse(document.file.open("rb"), as_attachment=False)
+    return file_response(document.file)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -48,6 +49,7 @@ from marketplace.exceptions import PermissionDenied, StateConflict, ValidationFa
 from marketplace.money import to_money
 from marketplace.timeutils import china_date
 from vendors.models import Vendor
+from vendors.validators import validate_document_file
 
 PERM_CONFIRM = "compliance.confirm_penaltycase"
 PERM_APPLY = "compliance.apply_penaltycase"
@@ -617,6 +619,41 @@ def penalty_appeal(
     statement = (statement or "").strip()
     if not statement:
         raise ValidationFailed(_("An appeal needs a statement."), code="statement_required")
+    _check_evidence_files(evidence_files)
+    saved: list[str] = []
+    # A file is written to storage before its row: if the appeal fails after that, the files
+    # written so far are deleted so no orphan stays in media.
+    try:
+        return _appeal(case, statement, actor, evidence_urls, evidence_files, saved)
+    except Exception:
+        for name in saved:
+            CaseEvidence._meta.get_field("file").storage.delete(name)
+        raise
+
+
+def _check_evidence_files(uploads: Sequence[Any]) -> None:
+    """Issue 8 §4: evidence files are the document types of MS-3.1.3 (PDF, JPG, PNG, checked
+    by content, same size limit), refused before anything is written."""
+    for upload in uploads:
+        try:
+            validate_document_file(upload)
+        except DjangoValidationError as exc:
+            raise ValidationFailed(
+                "%(name)s: %(text)s",
+                code="evidence_file",
+                name=getattr(upload, "name", ""),
+                text=" ".join(exc.messages),
+            ) from exc
+
+
+def _appeal(
+    case: PenaltyCase,
+    statement: str,
+    actor: Any,
+    evidence_urls: Sequence[str],
+    evidence_files: Sequence[Any],
+    saved: list[str],
+) -> PenaltyCase:
     with transaction.atomic():
         case = _lock(case)
         before = case.status
@@ -639,6 +676,7 @@ def penalty_appeal(
         for upload in evidence_files:
             evidence = CaseEvidence(case=case, kind=CaseEvidence.Kind.APPEAL, added_by=actor)
             evidence.file.save(upload.name, upload, save=False)
+            saved.append(evidence.file.name)
             save_audited(evidence, actor=actor, reason=statement)
         _event(case, action="appeal", actor=actor, reason=statement, before=before)
     return case
