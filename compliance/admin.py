@@ -27,6 +27,7 @@ from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
 from catalog.models import Product
+from compliance.importing.reading import CONTROL_CHARS_RE
 from compliance.models import (
     AppliedMeasure,
     CaseEvent,
@@ -41,7 +42,14 @@ from compliance.models import (
 )
 from compliance.resources import PenaltyCaseResource
 from compliance.services import penalties as svc
-from compliance.services.imports import IMPORT_PERMISSION, import_job_check, import_job_start
+from compliance.services.imports import (
+    IMPORT_PERMISSION,
+    can_retry,
+    import_job_check,
+    import_job_expire_stale,
+    import_job_retry,
+    import_job_start,
+)
 from marketplace.exceptions import DomainError
 from marketplace.history_admin import SimpleHistoryAdmin
 from marketplace.money import AmountFormField
@@ -257,6 +265,15 @@ class ApprovalQueueFilter(admin.SimpleListFilter):
 # --- penalty cases --------------------------------------------------------------------------
 
 
+def refuse_control_characters(value: str) -> None:
+    bad = CONTROL_CHARS_RE.search(value or "")
+    if bad:
+        raise forms.ValidationError(
+            _("Remove the invisible control character (U+%(code)04X) from this text.")
+            % {"code": ord(bad.group())}
+        )
+
+
 class CaseAddForm(forms.ModelForm):
     class Meta:
         model = PenaltyCase
@@ -271,6 +288,14 @@ class CaseAddForm(forms.ModelForm):
             "evidence_url",
             "reporter",
         )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Control characters (a vertical tab pasted from Word…) cannot be exported to XLSX
+        # and break CSV readers: refused where they are typed (issue 9 §3).
+        for name in ("reference", "content", "description", "evidence_url", "reporter"):
+            if name in self.fields:
+                self.fields[name].validators.append(refuse_control_characters)
 
     def clean(self):
         data = super().clean()
@@ -294,6 +319,8 @@ class CaseAddForm(forms.ModelForm):
 class PenaltyCaseAdmin(ExportMixin, SimpleHistoryAdmin):
     resource_classes = [PenaltyCaseResource]
     formats = [CSV, XLSX]
+    # CSV exports with a BOM: Excel on Chinese Windows reads BOM-less CSV as GB18030 (issue 9).
+    to_encoding = "utf-8-sig"
     list_display = (
         "reference",
         "vendor",
@@ -468,6 +495,28 @@ class PenaltyCaseAdmin(ExportMixin, SimpleHistoryAdmin):
         extra_context["can_import"] = request.user.has_perm(IMPORT_PERMISSION)
         return super().changelist_view(request, extra_context)
 
+    def export_action(self, request):
+        """The export filters like the change list; a query parameter that is not a filter
+        (`?format=0`, hand-typed or stale links) is a clear 400, not a 500 (issue 9 §4)."""
+        from django.contrib.admin.options import IncorrectLookupParameters
+
+        try:
+            return super().export_action(request)
+        except (IncorrectLookupParameters, ValueError):
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": _("Export"),
+                "error": _(
+                    "The export link holds a filter this list does not know; nothing was "
+                    "exported. Open the export from the penalty case list."
+                ),
+                "export_url": request.path,
+            }
+            return TemplateResponse(
+                request, "admin/compliance/export_error.html", context, status=400
+            )
+
     def _case_or_404(self, request, object_id) -> PenaltyCase:
         case = self.get_object(request, unquote(object_id))
         if case is None:
@@ -619,10 +668,11 @@ class PenaltyCaseAdmin(ExportMixin, SimpleHistoryAdmin):
     def import_job_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
         if not request.user.has_perm(IMPORT_PERMISSION):
             raise PermissionDenied
-        job = get_object_or_404(ImportJob, pk=job_id)
-        if request.method == "POST" and "confirm" in request.POST:
+        job = import_job_expire_stale(job=get_object_or_404(ImportJob, pk=job_id))
+        if request.method == "POST" and ("confirm" in request.POST or "retry" in request.POST):
+            start = import_job_start if "confirm" in request.POST else import_job_retry
             try:
-                job = import_job_start(job=job, actor=request.user)
+                job = start(job=job, actor=request.user)
             except DomainError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             return HttpResponseRedirect(request.path)
@@ -631,7 +681,9 @@ class PenaltyCaseAdmin(ExportMixin, SimpleHistoryAdmin):
             "opts": self.opts,
             "title": _("Import %(name)s") % {"name": job.original_name},
             "job": job,
-            "running": job.status in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING),
+            "running": job.status
+            in (ImportJob.Status.CHECKING, ImportJob.Status.QUEUED, ImportJob.Status.RUNNING),
+            "can_retry": can_retry(job),
             "can_start": job.status == ImportJob.Status.CHECKED
             and not job.error_rows
             and job.new_rows > 0,

@@ -1,9 +1,12 @@
 """django-import-export resource for exporting penalty cases to CSV / XLSX.
 
-The columns are the import's columns (so an export can be checked and re-imported), plus the
-status and source. Every text cell that a spreadsheet would run as a formula (starting with
-`=`, `+`, `-`, `@`, or a tab / carriage return) is prefixed with an apostrophe (OWASP CSV
-injection advice); the library's own setting only strips a leading `=`.
+The columns are the import's columns (so an export can be checked and re-imported as
+"unchanged"), plus the status and source. Every text cell that a spreadsheet would run as a
+formula (starting with `=`, `+`, `-`, `@`, or a tab / carriage return) is prefixed with an
+apostrophe (OWASP CSV injection advice; the library's own setting only strips a leading `=`),
+and so is one already starting with an apostrophe: the import takes exactly one off.
+Control characters (NUL, vertical tab…) are dropped: XLSX cannot hold them, and one such
+character in one case made the export of every case fail (issue 9 §3).
 The import does not go through this resource: see `compliance.importing`.
 """
 
@@ -14,14 +17,13 @@ from typing import Any
 from django.utils import timezone
 from import_export import fields, resources
 
+from compliance.importing.reading import CONTROL_CHARS_RE, escape_formula
 from compliance.models import PenaltyCase
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
-
-def escape_formula(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
+def export_cell(value: Any) -> Any:
+    if isinstance(value, str):
+        value = escape_formula(CONTROL_CHARS_RE.sub("", value))
     return value
 
 
@@ -66,4 +68,4 @@ class PenaltyCaseResource(resources.ModelResource):
         return timezone.localtime(case.occurred_at).strftime("%Y-%m-%d %H:%M:%S")
 
     def export_field(self, field, instance, **kwargs):
-        return escape_formula(super().export_field(field, instance, **kwargs))
+        return export_cell(super().export_field(field, instance, **kwargs))

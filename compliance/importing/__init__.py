@@ -1,8 +1,9 @@
 """Bulk import of penalty cases from CSV or XLSX: the one code path of the admin, the
 background task and `manage.py import_penalty_cases`.
 
-1. `read_table` reads UTF-8, UTF-8 with BOM, GB18030 (what Excel writes in China) or XLSX,
-   and refuses empty and binary files.
+1. `read_table` reads UTF-8, UTF-8 with BOM, GB18030 (what Excel writes in China), Excel's
+   UTF-16 "Unicode text" or XLSX, with hard caps (`compliance.importing.reading`), and
+   refuses empty, binary, damaged and hostile files with one clear message.
 2. `check_rows` validates every row in memory against lookups fetched once per file (vendors,
    violation table, products, existing references), and classifies each row as new,
    unchanged (same reference, same data: re-importing creates nothing) or error, with the
@@ -16,10 +17,7 @@ background task and `manage.py import_penalty_cases`.
 
 from __future__ import annotations
 
-import codecs
-import csv
 import datetime as dt
-import io
 import operator
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -27,10 +25,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, connection, models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from catalog.models import Product
+from compliance.importing.reading import FileRejected, Limits, read_rows, unescape_formula
 from compliance.models import CaseEvent, CaseSource, CaseStatus, PenaltyCase, ViolationType
 from marketplace.timeutils import CHINA_TZ, china_date
 from vendors.models import Vendor
@@ -76,14 +75,11 @@ def _norm(header: Any) -> str:
 
 
 _ALIASES = {_norm(alias): key for key, aliases in COLUMNS.items() for alias in aliases}
-
-
-class FileRejected(Exception):
-    """The file as a whole cannot be read (empty, binary, missing column…): nothing written."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+_CJK_RE = re.compile(r"[\u3400-\u9fff]")
+# The first Chinese spelling of each column, used when the file's headers are Chinese.
+ZH_COLUMN_LABELS = {
+    key: next(a for a in aliases if _CJK_RE.search(a)) for key, aliases in COLUMNS.items()
+}
 
 
 @dataclass
@@ -128,43 +124,9 @@ class Table:
 # --- reading --------------------------------------------------------------------------------
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise FileRejected(
-            _("The file is neither UTF-8 nor GB18030 text (unreadable byte at %(pos)s).")
-            % {"pos": exc.start}
-        ) from exc
-
-
-def _looks_binary(data: bytes) -> bool:
-    head = data[:8192]
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return False
-    return b"\x00" in head
-
-
-def read_table(data: bytes, filename: str = "") -> Table:
+def read_table(data: bytes, filename: str = "", limits: Limits | None = None) -> Table:
     """Read a CSV or XLSX file into rows; raise `FileRejected` with a clear message."""
-    if not data or not data.strip():
-        raise FileRejected(_("The file is empty."))
-    if data.startswith(b"PK\x03\x04") or filename.lower().endswith(".xlsx"):
-        raw_rows = _read_xlsx(data)
-    elif _looks_binary(data):
-        raise FileRejected(_("This is not a CSV or XLSX file (it contains binary data)."))
-    else:
-        text = _decode(data)
-        raw_rows = list(csv.reader(io.StringIO(text, newline="")))
-    raw_rows = [r for r in raw_rows if any(str(c).strip() for c in r if c is not None)]
+    raw_rows = read_rows(data, filename, limits)
     if not raw_rows:
         raise FileRejected(_("The file is empty."))
     headers = [str(h).strip() if h is not None else "" for h in raw_rows[0]]
@@ -173,13 +135,14 @@ def read_table(data: bytes, filename: str = "") -> Table:
         key = _ALIASES.get(_norm(header))
         if key and key not in columns:
             columns[key] = index
-    missing = [COLUMN_LABELS[c] for c in REQUIRED if c not in columns]
+    missing = [c for c in REQUIRED if c not in columns]
     if missing:
+        labels = _header_labels(headers)
         raise FileRejected(
             _("Row 1: missing column(s): %(columns)s. Expected headers: %(expected)s.")
             % {
-                "columns": ", ".join(f"“{m}”" for m in missing),
-                "expected": ", ".join(COLUMN_LABELS.values()),
+                "columns": ", ".join(f"“{labels[m]}”" for m in missing),
+                "expected": ", ".join(labels[c] for c in COLUMNS),
             }
         )
     if len(raw_rows) == 1:
@@ -187,20 +150,17 @@ def read_table(data: bytes, filename: str = "") -> Table:
     return Table(headers=headers, columns=columns, rows=raw_rows[1:])
 
 
-def _read_xlsx(data: bytes) -> list[list[Any]]:
-    from zipfile import BadZipFile
-
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise FileRejected(_("This XLSX file cannot be opened (damaged or not XLSX).")) from exc
-    try:
-        sheet = workbook.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
+def _header_labels(headers: list[str]) -> dict[str, str]:
+    """Column names in the language the file's headers are written in; if the headers say
+    nothing (no letters), in the user's language."""
+    text = "".join(headers)
+    if _CJK_RE.search(text):
+        chinese = True
+    elif re.search(r"[A-Za-z]", text):
+        chinese = False
+    else:
+        chinese = (translation.get_language() or "").startswith("zh")
+    return ZH_COLUMN_LABELS if chinese else COLUMN_LABELS
 
 
 # --- checking -------------------------------------------------------------------------------
@@ -255,7 +215,7 @@ def _cell(row: list[Any], index: int | None) -> Any:
         return None
     value = row[index]
     if isinstance(value, str):
-        value = value.strip()
+        value = unescape_formula(value.strip())
         return value or None
     return value
 

@@ -17,6 +17,7 @@ class ImportJob(models.Model):
     """
 
     class Status(models.TextChoices):
+        CHECKING = "checking", _("Checking")
         CHECKED = "checked", _("Checked (dry run)")
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Importing")
@@ -46,6 +47,9 @@ class ImportJob(models.Model):
     errors = models.JSONField(_("first errors"), default=list, blank=True)
     message = models.TextField(_("message"), blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Written while a background check or import runs: a job whose worker died (no beat for
+    # PENALTY_IMPORT_STALE_MINUTES) is marked failed and can be retried.
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("penalty case import")
