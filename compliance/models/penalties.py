@@ -17,6 +17,7 @@ from simple_history.models import HistoricalRecords
 
 from compliance.models.violations import ViolationType, ViolationVersion
 from marketplace.fields import HttpsURLField
+from vendors.validators import validate_document_file
 
 __all__ = ["CaseEvent", "CaseEvidence", "CaseSource", "CaseStatus", "PenaltyCase"]
 
@@ -230,7 +231,14 @@ class CaseEvidence(models.Model):
         PenaltyCase, verbose_name=_("case"), on_delete=models.CASCADE, related_name="evidence"
     )
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.REPORT)
-    file = models.FileField(_("file"), upload_to="compliance/evidence/%Y/%m/", blank=True)
+    # Issue 8 §4: PDF, JPG or PNG checked by content (the MS-3.1.3 document rule), also for
+    # report evidence added in the admin.
+    file = models.FileField(
+        _("file"),
+        upload_to="compliance/evidence/%Y/%m/",
+        blank=True,
+        validators=[validate_document_file],
+    )
     url = HttpsURLField(_("link"), max_length=500, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
     added_by = models.ForeignKey(
