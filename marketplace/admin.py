@@ -171,3 +171,6 @@ class CalendarYearAdmin(SimpleHistoryAdmin):
             "can_add_override": request.user.has_perm("marketplace.add_calendaroverride"),
         }
         return TemplateResponse(request, "admin/marketplace/calendar_year_confirm.html", context)
+
+
+from marketplace import two_factor_admin  # noqa: E402,F401  (issue 8 §3: 2FA admin)

@@ -17,3 +17,6 @@ class MarketplaceConfig(AppConfig):
 
         # Issue 8 §4: each app's private_files.py registers its file fields (authenticated URLs).
         files.autodiscover()
+
+        # Issue 8 §3: the password sign-in marks staff with a second factor as pending.
+        import marketplace.two_factor  # noqa: F401

@@ -62,3 +62,6 @@ class CalendarYear(models.Model):
     @property
     def confirmed(self) -> bool:
         return self.confirmed_at is not None
+
+
+from marketplace.two_factor_models import TwoFactorEvent  # noqa: E402,F401  (issue 8 §3)

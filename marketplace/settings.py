@@ -7,6 +7,7 @@ switches on the hardened profile that passes `manage.py check --deploy` without 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -55,6 +56,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "csp",
     "marketplace",
     "vendors",
     "catalog",
@@ -64,15 +70,21 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "marketplace.two_factor.TwoFactorMiddleware",  # issue 8 §3: staff verify a second factor
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "marketplace.security.IdleSessionMiddleware",
+    # Last: turns a sign-in refused by AxesStandaloneBackend into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "marketplace.urls"
@@ -115,6 +127,44 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in lockout (issue 8 §3, django-axes): AxesStandaloneBackend refuses every sign-in of a
+# locked-out account or address before ModelBackend checks the password, also the right one.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failures count per account (any address) and per address (any account); either reaching
+# the limit locks out until the cool-off has passed or a reviewer unlocks it in the admin.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "30")))
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failed attempt is kept (admin: access failures)
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Behind the production proxy the client address is the left-most X-Forwarded-For entry that
+# the proxy set; DJANGO_AXES_PROXY_COUNT says how many proxies stand in front.
+AXES_IPWARE_PROXY_COUNT = int(os.environ["DJANGO_AXES_PROXY_COUNT"]) if os.environ.get(
+    "DJANGO_AXES_PROXY_COUNT"
+) else None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
+)
+# Idle sessions end (sliding): staff after a working day, vendor users likewise.
+STAFF_SESSION_IDLE_SECONDS = int(os.environ.get("STAFF_SESSION_IDLE_SECONDS", str(8 * 3600)))
+VENDOR_SESSION_IDLE_SECONDS = int(os.environ.get("VENDOR_SESSION_IDLE_SECONDS", str(8 * 3600)))
+# Two-factor sign-in for staff (issue 8 §3, django-otp): staff who enrolled an authenticator
+# verify it after the password; with TWO_FACTOR_REQUIRED (on in production) staff holding any
+# of these permissions must enrol and verify before any back-office page (the acts that evict,
+# ban, deduct deposits or pay money out). Superusers hold every permission, so they are in.
+TWO_FACTOR_REQUIRED = env_bool("DJANGO_TWO_FACTOR_REQUIRED", PRODUCTION)
+TWO_FACTOR_REQUIRED_PERMISSIONS = env_list(
+    "DJANGO_TWO_FACTOR_REQUIRED_PERMISSIONS",
+    "compliance.approve_penaltycase,vendors.evict_vendor,vendors.record_depositentry,"
+    "vendors.reverse_depositentry,vendors.process_depositrefund,orders.pay_refund,"
+    "orders.settle_order",
+)
+TWO_FACTOR_RECOVERY_CODES = 10
+OTP_TOTP_ISSUER = os.environ.get("DJANGO_OTP_ISSUER", "Cloud marketplace operations")
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/vendor/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -186,6 +236,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "marketplace.api.exception_handler",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Per service account (issue 8 §3); a 429 carries Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": ["marketplace.throttling.ServiceAccountRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "service_account": os.environ.get("API_THROTTLE_RATE", "600/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Marketplace operations portal API",
@@ -197,6 +252,30 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Schema and docs: open in development; staff session or API token in production.
+    "SERVE_PERMISSIONS": ["marketplace.security.ApiDocsAccess"],
+    "SERVE_AUTHENTICATION": [
+        "rest_framework.authentication.SessionAuthentication",
+        "orders.authentication.ServiceTokenAuthentication",
+    ],
+}
+
+# Content-Security-Policy on every page (issue 8 §3, django-csp). No inline script anywhere:
+# templates load their scripts from static files. Inline style attributes stay allowed
+# because Django's admin and Swagger UI set them in their own markup.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    }
 }
 
 # Times callers send (issue 9 §1, MS-2.8/MS-4.2/MS-5.1): how far ahead of our clock a
