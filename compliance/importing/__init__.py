@@ -285,6 +285,14 @@ def _lookups(table: Table) -> _Lookups:
     return _Lookups(vendors_by_code, vendor_ids, violations, products, existing)
 
 
+def _comparable(key: str, value: Any) -> Any:
+    # The export writes times to the second: a case stored with microseconds (created by a
+    # service at "now") re-imports as unchanged.
+    if key == "occurred_at" and isinstance(value, dt.datetime):
+        return value.replace(microsecond=0)
+    return value
+
+
 # A web link: http(s), a host, no spaces (a cheap check; 100,000 rows go through it).
 _URL_RE = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?$", re.IGNORECASE)
 
@@ -433,7 +441,7 @@ def check_rows(
                         "evidence_url",
                         "reporter",
                     )
-                    if stored[key] != data[key]
+                    if _comparable(key, stored[key]) != _comparable(key, data[key])
                 ]
                 if differs:
                     column = {
