@@ -125,7 +125,7 @@ class SweepRunAdmin(ReadOnlyAdmin):
 
 
 @admin.register(VendorNotification)
-class VendorNotificationAdmin(ReadOnlyAdmin):
+class VendorNotificationAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):  # history read-only too
     list_display = ("created_at", "vendor", "rule_id", "subject", "action_required_by", "read_at")
     list_filter = ("rule_id", ("read_at", admin.EmptyFieldListFilter), "language")
     list_select_related = ("vendor",)

@@ -1,19 +1,218 @@
-"""The history-aware ModelAdmin every app's admin uses (django-simple-history's, made safe)."""
+"""The history-aware ModelAdmin every app's admin uses (django-simple-history's, made safe).
+
+History is read-only here (issue 8 §1, DESIGN "Pitfalls"): the library's "revert" view saves
+a past version over the record for anyone with the *view* permission, and its
+`SIMPLE_HISTORY_REVERT_DISABLED` setting only hides the button. So:
+
+- `<id>/history/` lists the versions (the library's list, titled "View history", no revert
+  instructions);
+- `<id>/history/<version>/view/` shows one past version read-only (labels and values, no form,
+  no button); it answers GET/HEAD only;
+- `<id>/history/<version>/` (the library's revert URL) answers 403 for every method and every
+  user, superusers included, with a link to the read-only version.
+
+A change to a record goes through its own actions and services, which check permissions and
+ask for a reason; restoring old values by hand is one of those changes, never a shortcut.
+"""
 
 from __future__ import annotations
 
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import ValidationError
-from django.http import Http404
+from typing import Any
+
+from django.contrib.admin.utils import display_for_field, unquote
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import models
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.template.response import TemplateResponse
+from django.urls import re_path, reverse
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 from simple_history import admin as simple_history_admin
+from simple_history.template_utils import HistoricalRecordContextHelper
+from simple_history.utils import get_history_model_for_model
+
+from marketplace.money import MoneyField, format_cny
+
+READONLY_VERSION_TEMPLATE = "admin/history/version_readonly.html"
+REVERT_REFUSED_TEMPLATE = "admin/history/revert_refused.html"
+HISTORY_LIST_TEMPLATE = "admin/history/object_history_list.html"
+
+
+class ReadableChanges(HistoricalRecordContextHelper):
+    """The list's "changes" column in people's words: choice labels, yes/no, CNY, China time."""
+
+    def prepare_delta_change_value(self, change, value):
+        field = self.model._meta.get_field(change.field)
+        if field.many_to_many:
+            return super().prepare_delta_change_value(change, value)
+        if value is None or value == "" or (field.is_relation and getattr(value, "pk", 0) is None):
+            return "-"  # an empty foreign key arrives as a "deleted object" without a pk
+        if field.choices:
+            return dict(field.flatchoices).get(value, value)
+        if isinstance(field, models.BooleanField):
+            return _("Yes") if value else _("No")
+        if isinstance(field, MoneyField):
+            return format_cny(value)
+        if isinstance(field, models.DateTimeField) and timezone.is_aware(value):
+            return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+        return value
 
 
 class SimpleHistoryAdmin(simple_history_admin.SimpleHistoryAdmin):
+    object_history_form_template = READONLY_VERSION_TEMPLATE
+    object_history_list_template = HISTORY_LIST_TEMPLATE
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ReadableChanges(self.model, historical_record)
+
+    # --- URLs -------------------------------------------------------------------------------
+    def get_urls(self):
+        info = self.model._meta.app_label, self.model._meta.model_name
+        library_name = "{}_{}_simple_history".format(*info)
+        # Drop the library's revert route; ours come first (before ModelAdmin's catch-all).
+        urls = [u for u in super().get_urls() if getattr(u, "name", None) != library_name]
+        view = self.admin_site.admin_view
+        return [
+            # The library's templates link each version by this name: it is the read-only page.
+            re_path(
+                r"^([^/]+)/history/([^/]+)/view/$",
+                view(self.history_version_view),
+                name=library_name,
+            ),
+            re_path(
+                r"^([^/]+)/history/([^/]+)/$",
+                view(self.history_form_view),
+                name="{}_{}_history_revert".format(*info),
+            ),
+            *urls,
+        ]
+
+    # --- the history list -------------------------------------------------------------------
     def history_view(self, request, object_id, extra_context=None):
         # simple-history filters its history table by the raw URL segment, so a hand-typed
         # non-numeric ID raised ValueError (a 500); like Django's own views, it is not found.
+        self._object_id_or_404(object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def revert_disabled(self, request, obj=None) -> bool:
+        return True  # no "revert" wording or button anywhere, for anyone
+
+    # --- the library's revert URL: refused -------------------------------------------------
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        """Reverting from history is refused for every method and user (issue 8 §1).
+
+        The answer is a 403 page pointing to the read-only version when the user may read it.
+        """
+        record = self._version_or_none(object_id, version_id)
+        readable = record is not None and self.has_view_history_or_change_history_permission(
+            request, record.instance
+        )
+        if not readable:
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            **self._page_context(request, record),
+            "title": _("History is read-only"),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, REVERT_REFUSED_TEMPLATE, context, status=403)
+
+    # --- one past version, read-only --------------------------------------------------------
+    def history_version_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context=None
+    ) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        record = self._version_or_none(object_id, version_id)
+        if record is None:
+            raise Http404
+        obj = record.instance
+        if not self.has_view_history_or_change_history_permission(request, obj):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            **self._page_context(request, record),
+            "title": _("Past version of %(object)s") % {"object": obj},
+            "sections": self._version_sections(request, obj),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, self.object_history_form_template, context)
+
+    # --- helpers ----------------------------------------------------------------------------
+    def _object_id_or_404(self, object_id: str) -> Any:
         try:
-            self.model._meta.pk.to_python(unquote(object_id))
+            return self.model._meta.pk.to_python(unquote(object_id))
         except ValidationError:
             raise Http404 from None
-        return super().history_view(request, object_id, extra_context)
+
+    def _version_or_none(self, object_id: str, version_id: str):
+        pk = self._object_id_or_404(object_id)
+        history_model = get_history_model_for_model(self.model)
+        try:
+            version = history_model._meta.pk.to_python(unquote(version_id))
+        except ValidationError:
+            raise Http404 from None
+        return (
+            history_model.objects.filter(**{self.model._meta.pk.attname: pk, "pk": version})
+            .select_related("history_user")
+            .first()
+        )
+
+    def _page_context(self, request: HttpRequest, record) -> dict[str, Any]:
+        opts = self.model._meta
+        info = self.admin_site.name, opts.app_label, opts.model_name
+        obj = record.instance
+        object_pk = getattr(obj, opts.pk.attname)
+        return {
+            "opts": opts,
+            "app_label": opts.app_label,
+            "record": record,
+            "object": obj,
+            "changelist_url": reverse("{}:{}_{}_changelist".format(*info)),
+            "change_url": reverse("{}:{}_{}_change".format(*info), args=[object_pk]),
+            "history_url": reverse("{}:{}_{}_history".format(*info), args=[object_pk]),
+            "version_url": reverse(
+                "{}:{}_{}_simple_history".format(*info), args=[object_pk, record.pk]
+            ),
+        }
+
+    def _version_sections(self, request: HttpRequest, obj: models.Model) -> list[dict]:
+        """The admin's own fieldsets, restricted to stored fields (a callable of the admin
+        would show today's related data, not the version's), each as (label, value)."""
+        concrete = {f.name: f for f in self.model._meta.concrete_fields}
+        try:
+            fieldsets = self.get_fieldsets(request, obj)
+        except Exception:  # a custom get_fieldsets that needs a live object: plain list
+            fieldsets = [(None, {"fields": list(concrete)})]
+        sections = []
+        for name, options in fieldsets:
+            rows = []
+            for entry in options.get("fields", ()):
+                for field_name in entry if isinstance(entry, list | tuple) else [entry]:
+                    field = concrete.get(field_name) if isinstance(field_name, str) else None
+                    if field is not None:
+                        rows.append((capfirst(field.verbose_name), _display(obj, field)))
+            if rows:
+                sections.append({"name": name, "rows": rows})
+        return sections
+
+
+def _display(obj: models.Model, field: models.Field) -> Any:
+    empty = "-"
+    if field.is_relation:
+        try:
+            value = getattr(obj, field.name)
+        except ObjectDoesNotExist:  # the related row is gone: its ID is what the version holds
+            value = getattr(obj, field.attname)
+        return empty if value is None else str(value)
+    value = getattr(obj, field.attname)
+    if value is None or value == "":
+        return empty
+    if isinstance(field, MoneyField):
+        return format_cny(value)
+    if isinstance(field, models.DateTimeField) and timezone.is_aware(value):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")  # China time
+    if isinstance(field, models.FileField):
+        return getattr(value, "name", value) or empty  # the name only: files have their own view
+    return display_for_field(value, field, empty)
