@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from vendors.identity import IdentityFormField
 from vendors.models import Category, DocumentKind
 
 
@@ -28,9 +29,16 @@ class ApplicationForm(forms.Form):
     """The applicant's part of the checklist (MS-3.1.3 ③, MS-3.1.4, MS-3.1.6)."""
 
     contact_name = forms.CharField(label=_("contact name"), max_length=100, required=False)
-    contact_phone = forms.CharField(label=_("contact mobile phone"), max_length=20, required=False)
-    contact_qq = forms.CharField(label=_("contact QQ number"), max_length=12, required=False)
-    contact_email = forms.CharField(label=_("contact e-mail"), max_length=254, required=False)
+    # MS-3.1.3 ③: canonical form (vendors.identity) before the length check.
+    contact_phone = IdentityFormField(
+        normaliser="contact_phone", label=_("contact mobile phone"), max_length=20, required=False
+    )
+    contact_qq = IdentityFormField(
+        normaliser="contact_qq", label=_("contact QQ number"), max_length=12, required=False
+    )
+    contact_email = IdentityFormField(
+        normaliser="contact_email", label=_("contact e-mail"), max_length=254, required=False
+    )
     categories = ModelMultipleIdsField(
         label=_("categories sold in"),
         queryset=Category.objects.order_by("code"),

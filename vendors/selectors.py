@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from marketplace.money import ZERO, to_money
 from marketplace.timeutils import china_date
+from vendors.identity import normalise_identity
 from vendors.models import (
     BannedIdentity,
     DepositEntry,
@@ -60,11 +61,14 @@ def deposit_entries_for_vendor(*, user: Any) -> QuerySet[DepositEntry]:
 
 def banned_identities(*, credit_code: str = "", cloud_account_id: str = "") -> list[BannedIdentity]:
     """Bans matching a credit code or a cloud account (either may be empty)."""
+    # MS-8.3: compared in canonical form, whatever width or case the applicant typed.
+    credit_code = normalise_identity("credit_code", credit_code)
+    cloud_account_id = normalise_identity("cloud_account_id", cloud_account_id)
     query = Q(pk__in=[])
     if credit_code:
-        query |= Q(kind=BannedIdentity.Kind.CREDIT_CODE, value=credit_code.strip().upper())
+        query |= Q(kind=BannedIdentity.Kind.CREDIT_CODE, value=credit_code)
     if cloud_account_id:
-        query |= Q(kind=BannedIdentity.Kind.CLOUD_ACCOUNT, value=cloud_account_id.strip())
+        query |= Q(kind=BannedIdentity.Kind.CLOUD_ACCOUNT, value=cloud_account_id)
     return list(BannedIdentity.objects.filter(query))
 
 

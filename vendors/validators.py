@@ -37,23 +37,26 @@ def validate_credit_code(value: str) -> None:
         )
 
 
+# Validators see values in their canonical form (vendors.identity, MS-8.3): ASCII digits
+# only (re.ASCII: `\d` would take full-width and other Unicode digits) and whole-string
+# matches (`$` alone accepts a trailing newline).
 # MS-3.1.1: a cloud account ID (UIN) is a number of 5 to 20 digits.
-CLOUD_ACCOUNT_RE = re.compile(r"^[1-9]\d{4,19}$")
+CLOUD_ACCOUNT_RE = re.compile(r"[1-9]\d{4,19}", re.ASCII)
 # MS-3.1.3 ③: a mainland China mobile number (11 digits, 13x-19x), optionally with +86.
-MAINLAND_MOBILE_RE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
+MAINLAND_MOBILE_RE = re.compile(r"(?:\+?86)?1[3-9]\d{9}", re.ASCII)
 # MS-3.1.3 ③: QQ numbers are 5 to 12 digits and never start with 0.
-QQ_RE = re.compile(r"^[1-9]\d{4,11}$")
+QQ_RE = re.compile(r"[1-9]\d{4,11}", re.ASCII)
 
 
 def validate_cloud_account_id(value: str) -> None:
-    if not CLOUD_ACCOUNT_RE.match((value or "").strip()):
+    if not CLOUD_ACCOUNT_RE.fullmatch((value or "").strip()):
         raise ValidationError(
             _("A cloud account ID is a number of 5 to 20 digits."), code="cloud_account_format"
         )
 
 
 def validate_mainland_mobile(value: str) -> None:
-    if not MAINLAND_MOBILE_RE.match((value or "").replace(" ", "").replace("-", "")):
+    if not MAINLAND_MOBILE_RE.fullmatch((value or "").replace(" ", "").replace("-", "")):
         raise ValidationError(
             _("Enter a mainland China mobile number: 11 digits starting with 13 to 19."),
             code="phone_format",
@@ -61,7 +64,7 @@ def validate_mainland_mobile(value: str) -> None:
 
 
 def validate_qq(value: str) -> None:
-    if not QQ_RE.match((value or "").strip()):
+    if not QQ_RE.fullmatch((value or "").strip()):
         raise ValidationError(
             _("A QQ number has 5 to 12 digits and does not start with 0."), code="qq_format"
         )

@@ -15,10 +15,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.exceptions import DomainError
+from marketplace.files import file_link
 from marketplace.history_admin import SimpleHistoryAdmin
 from vendors.admin.common import NoDeleteMixin, ReadOnlyAdminMixin, today
 from vendors.admin.transitions import AdminTransition, TransitionAdminMixin, transition_action
 from vendors.checklist import application_missing_items
+from vendors.identity import IdentityFormField
 from vendors.models import (
     BannedIdentity,
     ExtraCondition,
@@ -97,8 +99,23 @@ class ConditionResultInline(admin.TabularInline):
 
 class DocumentInline(admin.TabularInline):
     model = VendorDocument
-    fields = ["kind", "file", "valid_from", "valid_until", "expiry", "replaced_at", "review_result"]
-    readonly_fields = ["kind", "file", "valid_from", "valid_until", "expiry", "replaced_at"]
+    fields = [
+        "kind",
+        "document_file",
+        "valid_from",
+        "valid_until",
+        "expiry",
+        "replaced_at",
+        "review_result",
+    ]
+    readonly_fields = [
+        "kind",
+        "document_file",
+        "valid_from",
+        "valid_until",
+        "expiry",
+        "replaced_at",
+    ]
     extra = 0
     can_delete = False
 
@@ -113,13 +130,22 @@ class DocumentInline(admin.TabularInline):
     def expiry(self, doc: VendorDocument):
         return expiry_badge(doc, today())
 
+    @admin.display(description=_("file"))
+    def document_file(self, doc: VendorDocument):
+        return file_link(doc.file)  # issue 8 §4: the authenticated view, never /media/
+
 
 class StartApplicationForm(forms.Form):
     """A company's identity; the service validates it and checks the MS-8.3 ban."""
 
     company_name = forms.CharField(label=_("company name"), max_length=200)
-    credit_code = forms.CharField(label=_("unified social credit code"), max_length=18)
-    cloud_account_id = forms.CharField(label=_("cloud account ID"), max_length=64)
+    # MS-8.3: canonical form (full-width digits, spaces) before the length check.
+    credit_code = IdentityFormField(
+        normaliser="credit_code", label=_("unified social credit code"), max_length=18
+    )
+    cloud_account_id = IdentityFormField(
+        normaliser="cloud_account_id", label=_("cloud account ID"), max_length=64
+    )
     owner_username = forms.CharField(
         label=_("owner's login"),
         max_length=150,
@@ -342,6 +368,7 @@ class VendorDocumentAdmin(NoDeleteMixin, SimpleHistoryAdmin):
     list_display = [
         "vendor",
         "kind",
+        "document_file",
         "valid_from",
         "valid_until",
         "expiry",
@@ -357,7 +384,7 @@ class VendorDocumentAdmin(NoDeleteMixin, SimpleHistoryAdmin):
         "vendor",
         "application",
         "kind",
-        "file",
+        "document_file",
         "valid_from",
         "valid_until",
         "expiry",
@@ -373,6 +400,10 @@ class VendorDocumentAdmin(NoDeleteMixin, SimpleHistoryAdmin):
         if doc.replaced_at is not None:
             return _("replaced")
         return expiry_badge(doc, today())
+
+    @admin.display(description=_("file"))
+    def document_file(self, doc: VendorDocument):
+        return file_link(doc.file)  # issue 8 §4: the authenticated view, never /media/
 
     def save_model(self, request, obj, form, change):
         obj._change_reason = REVIEW_REASON

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
+from vendors.identity import NormalisedCharField
 from vendors.validators import validate_cloud_account_id, validate_credit_code
 
 
@@ -42,15 +43,21 @@ class Vendor(models.Model):
         EVICTED = "evicted", _("Evicted (banned for ever)")
 
     name = models.CharField(_("company name"), max_length=200)
-    credit_code = models.CharField(
+    # MS-8.3: identities are stored and compared in their canonical form (vendors.identity).
+    credit_code = NormalisedCharField(
         _("unified social credit code"),
+        normaliser="credit_code",
         max_length=18,
         unique=True,
         help_text=_("统一社会信用代码, 18 characters"),
         validators=[validate_credit_code],
     )
-    cloud_account_id = models.CharField(
-        _("cloud account ID"), max_length=64, unique=True, validators=[validate_cloud_account_id]
+    cloud_account_id = NormalisedCharField(
+        _("cloud account ID"),
+        normaliser="cloud_account_id",
+        max_length=64,
+        unique=True,
+        validators=[validate_cloud_account_id],
     )
     status = FSMField(_("status"), default=Status.APPLYING, choices=Status.choices, protected=False)
     categories = models.ManyToManyField(

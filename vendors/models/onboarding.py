@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
+from vendors.identity import NormalisedCharField
 from vendors.models.core import Vendor
 from vendors.validators import (
     validate_contact_email,
@@ -75,17 +76,26 @@ class OnboardingApplication(models.Model):
     )
     # MS-3.1.3 ③ the contact person.
     contact_name = models.CharField(_("contact name"), max_length=100, blank=True)
-    contact_phone = models.CharField(
+    contact_phone = NormalisedCharField(
         _("contact mobile phone"),
+        normaliser="contact_phone",
         max_length=20,
         blank=True,
         validators=[validate_mainland_mobile],
     )
-    contact_qq = models.CharField(
-        _("contact QQ number"), max_length=12, blank=True, validators=[validate_qq]
+    contact_qq = NormalisedCharField(
+        _("contact QQ number"),
+        normaliser="contact_qq",
+        max_length=12,
+        blank=True,
+        validators=[validate_qq],
     )
-    contact_email = models.CharField(
-        _("contact e-mail"), max_length=254, blank=True, validators=[validate_contact_email]
+    contact_email = NormalisedCharField(
+        _("contact e-mail"),
+        normaliser="contact_email",
+        max_length=254,
+        blank=True,
+        validators=[validate_contact_email],
     )
     # MS-3.1.4 the vendor access agreement (服务商接入协议).
     agreement_version = models.CharField(_("agreement version"), max_length=40, blank=True)
@@ -281,7 +291,7 @@ class BannedIdentity(models.Model):
         CLOUD_ACCOUNT = "cloud_account", _("Cloud account ID")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    value = models.CharField(_("value"), max_length=64)
+    value = NormalisedCharField(_("value"), normaliser="banned_value", max_length=64)
     vendor = models.ForeignKey(
         Vendor, verbose_name=_("evicted vendor"), on_delete=models.PROTECT, related_name="+"
     )

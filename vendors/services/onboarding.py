@@ -15,6 +15,7 @@ from marketplace.audit import create_audited, save_audited
 from marketplace.exceptions import DomainError, StateConflict, ValidationFailed
 from marketplace.timeutils import china_date
 from vendors.checklist import applicant_missing_items, application_missing_items
+from vendors.identity import normalise_identity
 from vendors.models import (
     Category,
     DocumentKind,
@@ -93,8 +94,9 @@ def application_start(
     `owner`, when given, is the user who becomes the vendor's owner staff account.
     """
     company_name = (company_name or "").strip()
-    credit_code = (credit_code or "").strip().upper()
-    cloud_account_id = (cloud_account_id or "").strip()
+    # MS-8.3: canonical forms before validation, storage and the ban check (full-width digits).
+    credit_code = normalise_identity("credit_code", credit_code)
+    cloud_account_id = normalise_identity("cloud_account_id", cloud_account_id)
     errors: list[str] = []
     if not company_name:
         errors.append(str(_("The company name is required.")))
@@ -192,6 +194,8 @@ def application_update(
     cleaned: dict[str, str] = {}
     for field, value in contact.items():
         value = (value or "").strip()
+        if field != "contact_name":
+            value = normalise_identity(field, value)  # MS-3.1.3 ③: as people type them
         validator = _CONTACT_VALIDATORS[field]
         if value and validator is not None:
             try:
