@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -40,6 +42,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return None
     if isinstance(exc, drf_exceptions.ValidationError):
         response.data = error_body("invalid", _first_message(exc.detail), exc.detail)
+    elif isinstance(exc, drf_exceptions.Throttled):
+        # Issue 8 §3: DRF has set Retry-After; the body says the same in words.
+        wait = math.ceil(exc.wait) if exc.wait is not None else None
+        message = (
+            gettext("Too many requests from this service account. Retry in %(seconds)s s.")
+            % {"seconds": wait}
+            if wait is not None
+            else gettext("Too many requests from this service account. Retry later.")
+        )
+        response.data = error_body("throttled", message, {"retry_after_seconds": wait})
+        if wait is not None:
+            response["Retry-After"] = str(max(wait, 1))  # whole seconds, rounded up
     elif isinstance(exc, drf_exceptions.APIException):
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
         response.data = error_body(str(code), str(exc.detail))

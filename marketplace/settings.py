@@ -140,7 +140,7 @@ AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "30")))
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failed attempt is kept (admin: access failures)
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "marketplace.security.lockout_response"  # translated page, 429
 # Behind the production proxy the client address is the left-most X-Forwarded-For entry that
 # the proxy set; DJANGO_AXES_PROXY_COUNT says how many proxies stand in front.
 AXES_IPWARE_PROXY_COUNT = int(os.environ["DJANGO_AXES_PROXY_COUNT"]) if os.environ.get(

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.http import HttpRequest
-from django.utils.translation import gettext
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.history_admin import SimpleHistoryAdmin
@@ -27,12 +28,10 @@ class ServiceAccountForm(forms.ModelForm):
         fields = ["name", "channel", "operations", "active"]
 
 
-def _show_token(request: HttpRequest, account: ServiceAccount, token: str) -> None:
-    messages.warning(
-        request,
-        gettext("Token of %(name)s (shown only now, copy it): %(token)s")
-        % {"name": account.name, "token": token},
-    )
+def _remember_token(request: HttpRequest, account: ServiceAccount, token: str) -> None:
+    # Issue 8 §3: a token goes only into the body of this response, never into the messages
+    # cookie (or session), so it is not stored or sent again anywhere.
+    request._new_service_tokens = [*getattr(request, "_new_service_tokens", []), (account, token)]
 
 
 @admin.register(ServiceAccount)
@@ -55,16 +54,35 @@ class ServiceAccountAdmin(SimpleHistoryAdmin):
             actor=request.user,
         )
         obj.pk, obj.token_prefix = account.pk, account.token_prefix
-        _show_token(request, account, token)
+        _remember_token(request, account, token)
+
+    def response_add(self, request: HttpRequest, obj: Any, post_url_continue: Any = None):
+        if getattr(request, "_new_service_tokens", None):
+            return self._token_page(request)
+        return super().response_add(request, obj, post_url_continue)
+
+    def _token_page(self, request: HttpRequest) -> HttpResponse:
+        """The new tokens, shown once on this page; nothing caches it."""
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Copy the new token now"),
+            "tokens": request._new_service_tokens,
+        }
+        response = TemplateResponse(
+            request, "admin/orders/serviceaccount/token_once.html", context
+        )
+        add_never_cache_headers(response)
+        return response
 
     @admin.action(
         permissions=["change"], description=_("Rotate the token (the old one stops working)")
     )
-    def rotate_token(self, request: HttpRequest, queryset: Any) -> None:
+    def rotate_token(self, request: HttpRequest, queryset: Any) -> HttpResponse:
         for account in queryset:
-            _show_token(
-                request, account, service_account_rotate_token(account=account, actor=request.user)
-            )
+            token = service_account_rotate_token(account=account, actor=request.user)
+            _remember_token(request, account, token)
+        return self._token_page(request)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # deactivate instead: orders keep pointing at their creator

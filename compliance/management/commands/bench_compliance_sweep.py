@@ -32,6 +32,7 @@ from django.test.utils import override_settings
 from catalog.models import Product, Specification
 from compliance.models import AppliedMeasure
 from compliance.sweep.runner import SweepReport, run_sweep
+from marketplace.benchguard import add_allow_flag, refuse_existing_data
 from marketplace.timeutils import CHINA_TZ, parse_aware
 from orders.models import DeliveryFailure, Order, Refund
 from vendors.models import (
@@ -91,6 +92,7 @@ class Command(BaseCommand):
     help = "Seed PostgreSQL at marketplace scale and time the compliance sweep (benchmark)."
 
     def add_arguments(self, parser: CommandParser) -> None:
+        add_allow_flag(parser)
         parser.add_argument("--vendors", type=int, default=10_000)
         parser.add_argument("--products", type=int, default=50_000)
         parser.add_argument("--orders", type=int, default=2_000_000)
@@ -107,6 +109,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if connection.vendor != "postgresql":
             raise CommandError("the benchmark needs PostgreSQL: set DATABASE_URL")
+        refuse_existing_data(allow=options["allow_existing_data"])
         as_of = parse_aware(options["as_of"]) if options["as_of"] else DEFAULT_AS_OF
         n_v, n_p, n_o = options["vendors"], options["products"], options["orders"]
         if min(n_v, n_p, n_o) <= 0 or n_p < n_v:

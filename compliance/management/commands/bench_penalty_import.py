@@ -23,6 +23,7 @@ from simple_history.utils import bulk_create_with_history
 from catalog.models import Product, ProductKind
 from compliance.importing import import_cases
 from compliance.models import PenaltyCase
+from marketplace.benchguard import add_allow_flag, refuse_existing_data
 from vendors.models import Category, Store, Vendor
 from vendors.validators import credit_code_check_char
 
@@ -39,6 +40,7 @@ class Command(BaseCommand):
     help = "Benchmark the penalty-case import (dry run and import) on a seeded database."
 
     def add_arguments(self, parser):
+        add_allow_flag(parser)
         parser.add_argument("--rows", type=int, default=100_000)
         parser.add_argument("--vendors", type=int, default=2_000)
         parser.add_argument(
@@ -48,6 +50,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, rows: int, vendors: int, tracemalloc: bool, **options) -> None:
+        refuse_existing_data(allow=options["allow_existing_data"])
         vendor_rows = self._seed(vendors)
         data = self._file(rows, vendor_rows)
         self.stdout.write(

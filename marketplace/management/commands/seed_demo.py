@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from importlib import import_module
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from marketplace import roles
@@ -37,6 +38,12 @@ class Command(BaseCommand):
     help = "Create demo data (idempotent) and print the demo logins."
 
     def handle(self, *args, **options) -> None:
+        # Issue 8 §3: demo accounts share one published password; never on production.
+        if getattr(settings, "PRODUCTION", False):
+            raise CommandError(
+                "seed_demo refuses to run with DJANGO_ENV=production: demo accounts share a "
+                "published password"
+            )
         ctx: dict = {"logins": [], "password": DEMO_PASSWORD}
         with transaction.atomic():
             ctx["admin"] = ensure_staff_user("admin", superuser=True)
