@@ -51,6 +51,7 @@ from compliance.services.imports import (
     import_job_start,
 )
 from marketplace.exceptions import DomainError
+from marketplace.files import file_link
 from marketplace.history_admin import SimpleHistoryAdmin
 from marketplace.money import AmountFormField
 
@@ -926,6 +927,7 @@ class ViolationTypeAdmin(SimpleHistoryAdmin):
 class ImportJobAdmin(admin.ModelAdmin):
     list_display = (
         "original_name",
+        "uploaded_file",
         "status",
         "created_by",
         "created_at",
@@ -937,6 +939,10 @@ class ImportJobAdmin(admin.ModelAdmin):
     )
     list_select_related = ("created_by",)
     list_filter = ("status",)
+
+    @admin.display(description=_("file"))
+    def uploaded_file(self, job: ImportJob):
+        return file_link(job.file, _("download"))  # issue 8 §4: the authenticated view
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -38,12 +38,15 @@ from django.db import models
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.http import content_disposition_header
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_safe
 
 __all__ = [
     "PrivateFile",
     "autodiscover",
+    "file_link",
     "file_response",
     "private_file",
     "private_file_url",
@@ -128,6 +131,17 @@ def private_file_url(instance: models.Model, field: str) -> str:
     if instance.pk is None:
         return ""
     return reverse("private-file", args=[entry.kind, instance.pk])
+
+
+def file_link(file: FieldFile | None, label: str = "") -> SafeString | str:
+    """An admin cell or field: the file's own name linking the authenticated view (new tab)."""
+    if not file:
+        return "-"
+    return format_html(
+        '<a href="{}" target="_blank" rel="noopener">{}</a>',
+        file.url,
+        label or posixpath.basename(file.name),
+    )
 
 
 def readable_rows(entry: PrivateFile, user: Any) -> models.QuerySet:

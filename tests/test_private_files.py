@@ -321,6 +321,22 @@ def test_qualification_admin_links_the_document_through_the_view(client):
     assert "/media/" not in page
 
 
+@pytest.mark.parametrize(
+    ("builder", "changelist"),
+    [
+        (_vendor_document, "admin:vendors_vendordocument_changelist"),
+        (_qualification, "admin:catalog_productqualification_changelist"),
+        (_import_file, "admin:compliance_importjob_changelist"),
+    ],
+)
+def test_admin_lists_link_files_through_the_view(client, builder, changelist):
+    kind = builder()
+    client.force_login(role_user(kind.reader_role, username="reader"))
+    page = client.get(reverse(changelist), **EN).content.decode()
+    assert f'href="{kind.url}"' in page
+    assert "/media/" not in page
+
+
 # --- appeal evidence: document types only, nothing stored when refused ----------------------
 
 

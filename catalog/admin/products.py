@@ -28,6 +28,7 @@ from catalog.selectors import open_revision_exists, revision_awaiting_review
 from catalog.services import SpecInput, product_delist, security_review_start, specification_add
 from catalog.services.products import EDITABLE_STATUSES
 from marketplace.exceptions import DomainError
+from marketplace.files import file_link
 from marketplace.history_admin import SimpleHistoryAdmin
 
 
@@ -329,11 +330,15 @@ class ProductRevisionAdmin(SimpleHistoryAdmin):
 class ProductQualificationAdmin(SimpleHistoryAdmin):
     """MS-4.1.2: the qualifications each product needs."""
 
-    list_display = ["product", "name", "number", "expires_on", "verified"]
+    list_display = ["product", "name", "document_file", "number", "expires_on", "verified"]
     list_filter = ["verified"]
     list_select_related = ["product"]
     search_fields = ["product__title", "name", "number"]
     autocomplete_fields = ["product"]
+
+    @admin.display(description=_("document"))
+    def document_file(self, obj: ProductQualification):
+        return file_link(obj.document)  # issue 8 §4: the authenticated view, never /media/
 
 
 @admin.register(MarketingGrant)
