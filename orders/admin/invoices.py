@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.history_admin import SimpleHistoryAdmin
 from orders.admin.forms import InvoiceNumberForm, RedLetterFormForm
+from orders.admin.search import OrderIdSearchMixin
 from orders.admin.transitions import TransitionAction, TransitionActionsMixin
 from orders.models import Invoice
 from orders.services import (
@@ -41,7 +42,8 @@ class RedLetterQueueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(TransitionActionsMixin, SimpleHistoryAdmin):
+class InvoiceAdmin(OrderIdSearchMixin, TransitionActionsMixin, SimpleHistoryAdmin):
+    own_id_fields = ("external_id", "number")
     list_display = [
         "__str__",
         "order",
@@ -55,7 +57,12 @@ class InvoiceAdmin(TransitionActionsMixin, SimpleHistoryAdmin):
     ]
     list_select_related = ["order", "vendor"]
     list_filter = [RedLetterQueueFilter, "status", "direction", "invoice_type", "refund_handling"]
-    search_fields = ["=number", "=order__external_id", "=order__buyer_account_id", "=external_id"]
+    search_fields = [
+        "number__exact",
+        "order__external_id__exact",
+        "order__buyer_account_id__exact",
+        "external_id__exact",
+    ]
     show_full_result_count = False
     transition_actions = [
         TransitionAction(

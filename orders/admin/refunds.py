@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from marketplace.history_admin import SimpleHistoryAdmin
 from orders.admin.forms import ApproveRefundForm
 from orders.admin.orders import ReviewPeriodFilter
+from orders.admin.search import OrderIdSearchMixin
 from orders.admin.transitions import ReasonForm, TransitionAction, TransitionActionsMixin
 from orders.models import Clawback, Refund, VendorRefundTerms
 from orders.services import (
@@ -67,7 +68,7 @@ def _approve(refund: Refund, user: Any, data: dict[str, Any]) -> Refund:
 
 
 @admin.register(Refund)
-class RefundAdmin(TransitionActionsMixin, SimpleHistoryAdmin):
+class RefundAdmin(OrderIdSearchMixin, TransitionActionsMixin, SimpleHistoryAdmin):
     list_display = [
         "__str__",
         "vendor",
@@ -91,7 +92,11 @@ class RefundAdmin(TransitionActionsMixin, SimpleHistoryAdmin):
         "reason",
         "counts_against_vendor",
     ]
-    search_fields = ["=order__external_id", "=order__buyer_account_id", "=external_id"]
+    search_fields = [
+        "order__external_id__exact",
+        "order__buyer_account_id__exact",
+        "external_id__exact",
+    ]
     show_full_result_count = False
     fieldsets = [
         (
@@ -225,11 +230,13 @@ class VendorRefundTermsAdmin(TransitionActionsMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Clawback)
-class ClawbackAdmin(TransitionActionsMixin, SimpleHistoryAdmin):
+class ClawbackAdmin(OrderIdSearchMixin, TransitionActionsMixin, SimpleHistoryAdmin):
+    own_id_fields = ()
+    contains_fields = ("vendor__name",)
     list_display = ["vendor", "order", "refund", "amount", "status", "created_at"]
     list_select_related = ["vendor", "order", "refund__order"]
     list_filter = ["status"]
-    search_fields = ["vendor__name", "=order__external_id"]
+    search_fields = ["order__external_id__exact", "vendor__name"]
     transition_actions = [
         TransitionAction(
             "deduct_deposit",

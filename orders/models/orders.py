@@ -126,6 +126,10 @@ class Order(models.Model):
             models.Index(fields=["vendor", "paid_at"], name="order_vendor_paid"),
             models.Index(fields=["vendor", "status"], name="order_vendor_status"),
             models.Index(fields=["buyer_account_id"], name="order_buyer"),
+            # The admin: its default order (newest first), search by order ID, status filter.
+            models.Index(fields=["paid_at", "id"], name="order_paid"),
+            models.Index(fields=["external_id"], name="order_external"),
+            models.Index(fields=["status", "paid_at"], name="order_status_paid"),
             models.Index(fields=["product", "paid_at"], name="order_product_paid"),
             # The sweep closes review periods that ended: only open ones are scanned.
             models.Index(

@@ -296,6 +296,9 @@ class Refund(models.Model):
                 name="refund_rate_counting",
             ),
             models.Index(fields=["status", "requested_at"], name="refund_queue"),
+            # The admin: its default order (newest first) and search by refund ID.
+            models.Index(fields=["requested_at", "id"], name="refund_requested"),
+            models.Index(fields=["external_id"], name="refund_external"),
             models.Index(fields=["vendor", "status"], name="refund_vendor_status"),
         ]
         permissions = [
