@@ -30,6 +30,7 @@ from catalog.services.products import EDITABLE_STATUSES
 from marketplace.exceptions import DomainError
 from marketplace.files import file_link
 from marketplace.history_admin import SimpleHistoryAdmin
+from vendors.admin.filters import VendorLinkFilter
 
 
 class AwaitingReviewFilter(admin.SimpleListFilter):
@@ -162,11 +163,11 @@ class ProductAdmin(SimpleHistoryAdmin):
         "kind",
         "sales_mode",
         "searchable",
-        ("vendor", admin.RelatedOnlyFieldListFilter),
+        VendorLinkFilter,
+        "created_at",
     ]
     list_select_related = ["vendor", "category"]
     search_fields = ["title", "vendor__name"]
-    date_hierarchy = "created_at"
     inlines = [SpecificationInline, RevisionInline, SecurityReviewInline]
     actions = ["start_security_review", "delist_products"]
     # Content is the vendor's; changes come through revisions (MS-6.1.2). State and the
