@@ -263,7 +263,7 @@ class CaseEvidence(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.url or self.file.name
+        return self.url or self.file.name.rsplit("/", 1)[-1]
 
 
 class CaseEvent(models.Model):
