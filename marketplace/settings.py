@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Issue 9 §4: NUL / lone surrogates in any parameter are a 400 before a query sees them.
+    "marketplace.request_values.UnstorableCharactersMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -235,6 +237,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "marketplace.api.exception_handler",
+    # Issue 9 §4: bounded size and nesting (10,000 nested arrays were a 500).
+    "DEFAULT_PARSER_CLASSES": [
+        "marketplace.json_parser.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # Per service account (issue 8 §3); a 429 carries Retry-After.
     "DEFAULT_THROTTLE_CLASSES": ["marketplace.throttling.ServiceAccountRateThrottle"],
@@ -242,6 +250,14 @@ REST_FRAMEWORK = {
         "service_account": os.environ.get("API_THROTTLE_RATE", "600/minute"),
     },
 }
+# Issue 9 §4: a sweep run still `running` after this long was killed; the next run aborts it.
+COMPLIANCE_SWEEP_STALE_AFTER = timedelta(
+    minutes=int(os.environ.get("COMPLIANCE_SWEEP_STALE_AFTER_MINUTES", "180"))
+)
+# `--as-of` of the sweep may lie at most this far in the future (clock skew, issue 9 §1).
+COMPLIANCE_SWEEP_AS_OF_MAX_SKEW = timedelta(minutes=5)
+API_JSON_MAX_DEPTH = 32  # nesting levels an API body may have (issue 9 §4)
+API_JSON_MAX_BYTES = 2 * 1024 * 1024  # a larger API body is a 413 (issue 9 §4)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Marketplace operations portal API",
     "DESCRIPTION": "Integration API for the storefront and billing systems.",

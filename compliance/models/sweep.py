@@ -57,6 +57,8 @@ class SweepRun(models.Model):
         RUNNING = "running", _("Running")
         SUCCEEDED = "succeeded", _("Succeeded")
         FAILED = "failed", _("Some rules failed")
+        # Issue 9 §4: a run killed mid-way is marked so by the next run, once stale.
+        ABORTED = "aborted", _("Aborted (never finished)")
 
     as_of = models.DateTimeField(_("as of"))
     started_at = models.DateTimeField(_("started at"), auto_now_add=True)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -157,6 +158,7 @@ def run_sweep(
     selected = get_rules(rules)
     run = None
     if not dry_run:
+        abort_stale_runs()
         run = SweepRun.objects.create(as_of=as_of, dry_run=dry_run, trigger=trigger)
     ctx = SweepContext(as_of=as_of, setting=RuleSetting.in_force(as_of), run=run, dry_run=dry_run)
     report = SweepReport(run_id=run.pk if run else None, as_of=as_of, dry_run=dry_run)
@@ -190,6 +192,19 @@ def run_sweep(
         run.summary["rules"] = [r.as_dict() for r in report.rules]
         run.save(update_fields=["finished_at", "status", "summary"])
     return report
+
+
+def abort_stale_runs(*, now: dt.datetime | None = None) -> int:
+    """Mark runs still `running` past `COMPLIANCE_SWEEP_STALE_AFTER` as aborted (issue 9 §4).
+
+    A killed process never finishes its row; the next run closes it so the admin does not
+    show a run in progress for ever. A live run younger than the setting is left alone.
+    """
+    now = now or timezone.now()
+    cutoff = now - settings.COMPLIANCE_SWEEP_STALE_AFTER
+    stale = SweepRun.objects.filter(status=SweepRun.Status.RUNNING, started_at__lt=cutoff)
+    # SweepRun has no history table: update() loses no audit trail here.
+    return stale.update(status=SweepRun.Status.ABORTED, finished_at=now)
 
 
 def run_rule_now(rule_name: str, *, vendor_id: int, at: dt.datetime | None = None) -> RuleReport:
