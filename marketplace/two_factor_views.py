@@ -117,21 +117,24 @@ def enrol(request: HttpRequest) -> HttpResponse:
         codes = two_factor.two_factor_enrol_confirm(
             user=user, device=device, token="".join(form.cleaned_data["code"].split())
         )
-        if codes is not None:
-            device.refresh_from_db()
+        device.refresh_from_db()
+        if codes is None and not device.verify_is_allowed()[0]:
+            form.add_error(None, _("Too many wrong codes. Wait a minute, then try again."))
+        elif codes is not None:
             otp_login(request, device)
             request.session.pop(two_factor.PENDING_SESSION_KEY, None)
             return _codes_response(request, codes, _("Two-factor sign-in is on"))
-        form.add_error(
-            "code",
-            _(
-                "The code is not correct. Enter the 6-digit code the app shows now, "
-                "after adding the key."
-            ),
-        )
+        else:
+            form.add_error(
+                "code",
+                _(
+                    "The code is not correct. Enter the 6-digit code the app shows now, "
+                    "after adding the key."
+                ),
+            )
     secret = b32encode(device.bin_key).decode()
     qr_svg = segno.make(device.config_url, error="m").svg_inline(
-        scale=4, dark="#000", light="#fff", svgclass="two-factor-qr", lineclass=None
+        scale=4, dark="#000", light="#fff", svgclass="two-factor-qr", lineclass=None, omitsize=True
     )
     context = _context(
         request,
