@@ -12,6 +12,7 @@ def register() -> None:
 
     dashboard.register_nav("compliance", _("Penalties"), "vendor:compliance_cases", order=60)
     exit_checks.register(penalty_exit_reasons)  # MS-3.1.5 ④ no unexecuted penalty
+    _register_effective_state()
     _register_vendor_admin_links()
 
 
@@ -42,3 +43,53 @@ def _register_vendor_admin_links() -> None:
             permission="compliance.view_penaltycase",
         )
     )
+
+
+def _register_effective_state() -> None:
+    """Issue 9 §5: the vendor pages show the effective state. The home page's status card
+    lists the measures in force (and knows when they hide every product); the product pages
+    name the measures hiding a product instead of their codes."""
+    from catalog import visibility
+    from compliance.models import MeasureKind
+    from vendors import dashboard
+
+    dashboard.register_state_notes("compliance", measures_in_force_notes)
+    visibility.register_reason_labels(dict(MeasureKind.choices))
+
+
+def measures_in_force_notes(vendor) -> list:
+    """The vendor's measures in force now, oldest first, each with its start and end (China
+    time); one query scoped to `vendor`."""
+    from django.utils import timezone
+
+    from compliance.models import AppliedMeasure
+    from compliance.services.measures import HIDE_ALL_PRODUCTS
+    from marketplace.timeutils import china_date
+    from vendors.dashboard import StateNote
+
+    if vendor is None or getattr(vendor, "pk", None) is None:
+        return []
+    notes = []
+    measures = (
+        AppliedMeasure.objects.in_force(timezone.now())
+        .filter(vendor=vendor)
+        .select_related("product")
+        .order_by("starts_at", "pk")
+    )
+    for m in measures:
+        params = {
+            "measure": m.get_kind_display(),
+            "since": china_date(m.starts_at).isoformat(),
+            "until": china_date(m.ends_at).isoformat() if m.ends_at else "",
+            "product": m.product.title if m.product_id else "",
+        }
+        if m.product_id and m.ends_at:
+            text = _("%(measure)s (%(product)s): since %(since)s, until %(until)s") % params
+        elif m.product_id:
+            text = _("%(measure)s (%(product)s): since %(since)s, until lifted") % params
+        elif m.ends_at:
+            text = _("%(measure)s: since %(since)s, until %(until)s") % params
+        else:
+            text = _("%(measure)s: since %(since)s, until lifted") % params
+        notes.append(StateNote(text=text, hides_products=m.kind in HIDE_ALL_PRODUCTS))
+    return notes

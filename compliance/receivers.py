@@ -39,6 +39,12 @@ def on_saas_delivery_repaired(sender: Any, vendor_id: int, **kwargs: Any) -> Non
     _run(SweepRule.SAAS_DELIVERY, vendor_id)
 
 
+def on_product_listed(sender: Any, vendor_id: int, **kwargs: Any) -> None:
+    """MS-4.2 / MS-3.1.5 ③ / MS-7: a product entering a listed state gets the visibility the
+    measures in force give it, at once (the measure-expiry rule re-derives stale state)."""
+    _run(SweepRule.MEASURE_EXPIRY, vendor_id)
+
+
 def on_deposit_deadlines_moved(sender: Any, moves: list, **kwargs: Any) -> None:
     """MS-3.1.5 ③ ④: vendors are told when a calendar change moved their deadlines."""
     from compliance.deadline_notices import notify_deadline_moves
@@ -50,6 +56,7 @@ def on_deposit_deadlines_moved(sender: Any, moves: list, **kwargs: Any) -> None:
 
 
 def connect() -> None:
+    from catalog.signals import product_listed
     from orders.signals import saas_delivery_failed, saas_delivery_repaired
     from vendors.signals import deposit_deadlines_moved, deposit_made_whole
 
@@ -57,6 +64,7 @@ def connect() -> None:
     deposit_deadlines_moved.connect(
         on_deposit_deadlines_moved, dispatch_uid="compliance.deadlines_moved"
     )
+    product_listed.connect(on_product_listed, dispatch_uid="compliance.product_listed")
     saas_delivery_failed.connect(on_saas_delivery_failed, dispatch_uid="compliance.saas_failed")
     saas_delivery_repaired.connect(
         on_saas_delivery_repaired, dispatch_uid="compliance.saas_repaired"

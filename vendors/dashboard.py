@@ -55,6 +55,32 @@ def register_panel(key: str, fn: PanelFn) -> None:
     _panels[key] = fn
 
 
+@dataclass(frozen=True)
+class StateNote:
+    """One measure acting on the vendor, told on the home page's status card (issue 9 §5).
+
+    `hides_products`: while it is in force no product of the vendor is shown to buyers, so
+    the card must not say "Displayed to buyers" even though the store itself is displayed.
+    """
+
+    text: Any
+    hides_products: bool = False
+
+
+StateNotesFn = Callable[[Any], "list[StateNote]"]
+_state_notes: dict[str, StateNotesFn] = {}
+
+
+def register_state_notes(key: str, fn: StateNotesFn) -> None:
+    """Add (or replace, by key) a source of state notes: `fn(vendor) -> [StateNote]`, scoped
+    to `vendor`. Compliance registers the measures in force (MS-7, MS-3.1.5 ③, MS-4.2)."""
+    _state_notes[key] = fn
+
+
+def state_notes(vendor: Any) -> list[StateNote]:
+    return [note for fn in _state_notes.values() for note in fn(vendor)]
+
+
 def panels(request: HttpRequest, vendor: Any) -> list[Panel]:
     built = [fn(request, vendor) for fn in _panels.values()]
     return sorted((p for p in built if p is not None), key=lambda p: p.order)

@@ -65,9 +65,12 @@ def _latest_application(request: HttpRequest) -> OnboardingApplication | None:
 def home(request: HttpRequest) -> HttpResponse:
     vendor = request.vendor
     application = _latest_application(request)
+    notes = dashboard.state_notes(vendor)  # the measures in force, from compliance
     context = {
         "vendor": vendor,
         "store": getattr(vendor, "store", None),
+        "state_notes": notes,
+        "products_hidden": any(note.hides_products for note in notes),
         "position": deposit_position(vendor),
         "obligations": list(open_obligations(vendor)),
         "expiring": list(documents_expiring().filter(vendor=vendor)),

@@ -20,6 +20,7 @@ from catalog.models import (
 )
 from catalog.services.common import require_reason, run_transition
 from catalog.services.revisions import revision_publish
+from catalog.signals import product_listed
 from marketplace.audit import create_audited, save_audited
 from marketplace.exceptions import ValidationFailed
 from vendors.models import Vendor
@@ -188,6 +189,15 @@ def security_review_approve(
                     "delisted_at",
                     "updated_at",
                 ],
+            )
+        if product.status == Product.Status.LISTED:
+            # MS-4.2 / MS-3.1.5 ③ / MS-7: visibility follows every measure in force from the
+            # moment the product is listed; compliance derives it (the sweep re-derives it).
+            vendor_id, product_id = product.vendor_id, product.pk
+            transaction.on_commit(
+                lambda: product_listed.send(
+                    sender=Product, vendor_id=vendor_id, product_id=product_id
+                )
             )
     return review
 

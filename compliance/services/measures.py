@@ -92,6 +92,11 @@ def measure_apply(
     if kind == K.DEDUCT_DEPOSIT:
         if amount is None or to_money(amount) <= 0:
             raise ValidationFailed(_("A deduction needs a positive amount."), code="amount")
+        if penalty_case is None:
+            # MS-3.1.5 ② / MS-7: the ledger entry names the penalty case it carries out.
+            raise ValidationFailed(
+                _("A deposit deduction is a measure of a penalty case."), code="deduction_case"
+            )
         amount = to_money(amount)
     else:
         amount = None
@@ -359,51 +364,10 @@ def vendor_state_recompute(
             .values_list("pk", *VENDOR_FIELDS)
         )
         _execute_due(ids, moment, actor)
-        kinds_by_vendor: dict[int, set[str]] = defaultdict(set)
-        kinds_by_product: dict[int, set[str]] = defaultdict(set)
-        for vendor_id, kind, product_id in (
-            AppliedMeasure.objects.in_force(moment)
-            .filter(vendor_id__in=ids)
-            .values_list("vendor_id", "kind", "product_id")
-        ):
-            kinds_by_vendor[vendor_id].add(kind)
-            if product_id is not None:
-                kinds_by_product[product_id].add(kind)
-
-        # Rows are read as tuples (not model instances) and compared with what they should
-        # be; only the rows that differ are written.
-        vendor_changes: dict[int, tuple] = {}
-        for pk, *current in vendors:
-            kinds = kinds_by_vendor.get(pk, set())
-            want = (not (kinds & NO_PUBLISHING), not (kinds & NO_MARKETING))
-            if tuple(current) != want:
-                vendor_changes[pk] = want
-
-        store_changes: dict[int, tuple] = {}
-        stores = Store.objects.filter(vendor_id__in=ids).order_by("pk")
-        for pk, vendor_id, *current in stores.values_list("pk", "vendor_id", *STORE_FIELDS):
-            kinds = kinds_by_vendor.get(vendor_id, set())
-            want = (
-                not (kinds & STORE_HIDDEN),
-                not (kinds & STORE_NOT_TRADING),
-                bool(kinds & STORE_CLOSED),
-            )
-            if tuple(current) != want:
-                store_changes[pk] = want
-
-        product_changes: dict[int, tuple] = {}
-        products = Product.objects.filter(vendor_id__in=ids).order_by("pk")
-        for pk, vendor_id, saas_delivered, *current in products.values_list(
-            "pk", "vendor_id", "saas_delivered", *PRODUCT_FIELDS
-        ):
-            vendor_kinds = kinds_by_vendor.get(vendor_id, set())
-            own = kinds_by_product.get(pk, set())
-            hiding = (vendor_kinds & HIDE_ALL_PRODUCTS) | (own & {K.HIDE_PRODUCT})
-            if saas_delivered and K.HIDE_SAAS_PRODUCTS in vendor_kinds:
-                hiding.add(K.HIDE_SAAS_PRODUCTS)
-            want = (not hiding, ", ".join(sorted(hiding))[:300], K.SHIELD_CONTENT in own)
-            if tuple(current) != want:
-                product_changes[pk] = want
+        vendor_changes, store_changes, product_changes = (
+            {pk: want for pk, (_vendor, want) in rows.items()}
+            for rows in _state_differences(ids, moment, vendors=vendors)
+        )
 
         for model, rows, fields, key in (
             (Vendor, vendor_changes, VENDOR_FIELDS, "vendors"),
@@ -417,6 +381,78 @@ def vendor_state_recompute(
                 history_copy_rows(model, pks=rows, history_type=CHANGED, actor=actor, reason=reason)
                 changed[key] = len(rows)
     return changed
+
+
+def state_differences(
+    *, vendor_ids: Iterable[int], at: dt.datetime | None = None
+) -> dict[str, dict[int, tuple[int, tuple]]]:
+    """What `vendor_state_recompute` would write, without writing (read-only, 4 queries).
+
+    `{"vendors"|"stores"|"products": {pk: (vendor_id, wanted values)}}` for the rows whose
+    stored effective state differs from the measures in force at `at`; the sweep's safety net
+    (issue 9 §5) plans with it.
+    """
+    ids = sorted(set(vendor_ids))
+    vendors = list(
+        Vendor.objects.filter(pk__in=ids).order_by("pk").values_list("pk", *VENDOR_FIELDS)
+    )
+    rows = _state_differences(ids, _now(at), vendors=vendors)
+    return dict(zip(("vendors", "stores", "products"), rows, strict=True))
+
+
+def _state_differences(
+    ids: list[int], moment: dt.datetime, *, vendors: list[tuple]
+) -> tuple[dict[int, tuple[int, tuple]], ...]:
+    """Derive the effective state of these vendors from their measures in force at `moment`
+    and compare it with the stored rows (`vendors`: tuples of pk and VENDOR_FIELDS).
+
+    Returns (vendor, store, product) changes, each `{pk: (vendor_id, wanted values)}`. Rows
+    are read as tuples, not model instances; only rows that differ are returned.
+    """
+    kinds_by_vendor: dict[int, set[str]] = defaultdict(set)
+    kinds_by_product: dict[int, set[str]] = defaultdict(set)
+    for vendor_id, kind, product_id in (
+        AppliedMeasure.objects.in_force(moment)
+        .filter(vendor_id__in=ids)
+        .values_list("vendor_id", "kind", "product_id")
+    ):
+        kinds_by_vendor[vendor_id].add(kind)
+        if product_id is not None:
+            kinds_by_product[product_id].add(kind)
+
+    vendor_changes: dict[int, tuple[int, tuple]] = {}
+    for pk, *current in vendors:
+        kinds = kinds_by_vendor.get(pk, set())
+        want = (not (kinds & NO_PUBLISHING), not (kinds & NO_MARKETING))
+        if tuple(current) != want:
+            vendor_changes[pk] = (pk, want)
+
+    store_changes: dict[int, tuple[int, tuple]] = {}
+    stores = Store.objects.filter(vendor_id__in=ids).order_by("pk")
+    for pk, vendor_id, *current in stores.values_list("pk", "vendor_id", *STORE_FIELDS):
+        kinds = kinds_by_vendor.get(vendor_id, set())
+        want = (
+            not (kinds & STORE_HIDDEN),
+            not (kinds & STORE_NOT_TRADING),
+            bool(kinds & STORE_CLOSED),
+        )
+        if tuple(current) != want:
+            store_changes[pk] = (vendor_id, want)
+
+    product_changes: dict[int, tuple[int, tuple]] = {}
+    products = Product.objects.filter(vendor_id__in=ids).order_by("pk")
+    for pk, vendor_id, saas_delivered, *current in products.values_list(
+        "pk", "vendor_id", "saas_delivered", *PRODUCT_FIELDS
+    ):
+        vendor_kinds = kinds_by_vendor.get(vendor_id, set())
+        own = kinds_by_product.get(pk, set())
+        hiding = (vendor_kinds & HIDE_ALL_PRODUCTS) | (own & {K.HIDE_PRODUCT})
+        if saas_delivered and K.HIDE_SAAS_PRODUCTS in vendor_kinds:
+            hiding.add(K.HIDE_SAAS_PRODUCTS)
+        want = (not hiding, ", ".join(sorted(hiding))[:300], K.SHIELD_CONTENT in own)
+        if tuple(current) != want:
+            product_changes[pk] = (vendor_id, want)
+    return vendor_changes, store_changes, product_changes
 
 
 def _update_grouped(model: type[Model], fields: Sequence[str], rows: dict[int, tuple]) -> None:
@@ -453,5 +489,6 @@ __all__ = [
     "measure_approve",
     "measure_lift",
     "measures_lift",
+    "state_differences",
     "vendor_state_recompute",
 ]

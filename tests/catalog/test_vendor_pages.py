@@ -57,7 +57,10 @@ def test_pages_need_a_vendor_login(client, theirs):
 
 def test_detail_shows_status_and_visibility(client, me, vendor):
     product = draft_product(vendor=vendor, title="Shown")
-    Product.objects.filter(pk=product.pk).update(searchable=False, hidden_reason="MS-4.2")
+    # Only a listed product can be hidden from buyers; others read "not on sale" (issue 9 §5).
+    Product.objects.filter(pk=product.pk).update(
+        status=Product.Status.LISTED, searchable=False, hidden_reason="MS-4.2"
+    )
     response = client.get(reverse("vendor:product_detail", args=[product.pk]))
     assert response.status_code == 200
     assert "MS-4.2" in response.content.decode()
