@@ -284,7 +284,7 @@ def _read_xlsx(data: bytes, limits: Limits) -> list[list[Any]]:
     except FileRejected:
         raise
     except Exception as exc:  # any parser error of a damaged file (KeyError, zlib, XML…)
-        logger.info("XLSX refused: %r", exc)
+        logger.debug("XLSX refused: %r", exc)
         if any(_unsafe_xml(e, DefusedXmlException) for e in _chain(exc)):
             raise FileRejected(
                 _("This XLSX file contains XML entity definitions, which are not allowed.")
