@@ -23,6 +23,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
@@ -208,7 +209,7 @@ class MeasureInline(ReadOnlyInline):
         "awaiting_approval",
         "approved_by",
         "executed_at",
-        "execution_ref",
+        "execution",
         "lifted_at",
         "lift_reason",
     )
@@ -218,15 +219,92 @@ class MeasureInline(ReadOnlyInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("product", "approved_by")
 
+    @admin.display(description=AppliedMeasure._meta.get_field("execution_ref").verbose_name)
+    def execution(self, obj: AppliedMeasure):
+        """What the one-shot act did, in words (the stored ref is a code)."""
+        ref = obj.execution_ref or ""
+        kind, _sep, rest = ref.partition(":")
+        if kind == "ledger" and rest.isdigit():
+            url = reverse("admin:vendors_depositentry_change", args=[int(rest)])
+            return format_html('<a href="{}">{} #{}</a>', url, _("Deposit ledger entry"), rest)
+        words = {
+            "evicted": _("Evicted (banned for ever)"),
+            "already evicted": _("Already evicted"),
+            "not listed": _("Not listed: nothing to delist"),
+            "none listed": _("Not listed: nothing to delist"),
+        }
+        if ref in words:
+            return str(words[ref])
+        if kind in ("product", "products"):
+            return f"{_('Delisted')}: {rest}"
+        return ref or "-"
+
+
+# What each logged action is called on the case page (the log stores stable codes).
+EVENT_LABELS = {
+    "report": _("Case reported"),
+    "confirm": _("Confirm"),
+    "dismiss": _("Dismiss"),
+    "apply": _("Apply penalty"),
+    "propose": _("Proposed for a second approval"),
+    "approve": _("Second approval"),
+    "reject": _("Refuse proposal"),
+    "add_measure": _("Add measure"),
+    "lift_measure": _("Lift measure"),
+    "appeal": _("Appeal"),
+    "uphold": _("Uphold (reject appeal)"),
+    "revoke": _("Revoke penalty"),
+    "close": _("Closed"),
+}
+
+
+def _status_label(value: str) -> str:
+    return str(CaseStatus(value).label) if value in CaseStatus.values else (value or "-")
+
 
 class EventInline(ReadOnlyInline):
     model = CaseEvent
-    fields = ("at", "action", "actor", "from_status", "to_status", "reason", "details")
+    fields = ("at", "action_label", "actor", "before", "after", "reason", "details_summary")
     readonly_fields = fields
     verbose_name_plural = _("Action log (who, when, why, before → after)")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description=_("action"))
+    def action_label(self, obj: CaseEvent) -> str:
+        return str(EVENT_LABELS.get(obj.action, obj.action))
+
+    @admin.display(description=_("before"))
+    def before(self, obj: CaseEvent) -> str:
+        return _status_label(obj.from_status)
+
+    @admin.display(description=_("after"))
+    def after(self, obj: CaseEvent) -> str:
+        return _status_label(obj.to_status)
+
+    @admin.display(description=_("details"))
+    def details_summary(self, obj: CaseEvent) -> str:
+        """The measures an action touched, by name and amount (not the raw JSON)."""
+        details = obj.details or {}
+        parts = []
+        for item in details.get("measures") or []:
+            if not isinstance(item, dict):
+                continue
+            kind = item.get("kind", "")
+            label = str(MeasureKind(kind).label) if kind in MeasureKind.values else kind
+            if item.get("amount"):
+                label += f" ¥{item['amount']}"
+            if item.get("awaiting_approval"):
+                label += f" ({_('awaiting second approval')})"
+            parts.append(label)
+        if details.get("reversals"):
+            parts.append(str(_("deposit deductions given back")))
+        if details.get("extra_reason"):
+            parts.append(
+                f"{_('Why measures beyond the table (MS-7.2)')}: {details['extra_reason']}"
+            )
+        return "; ".join(parts) or "-"
 
 
 class EvidenceInline(admin.TabularInline):
@@ -814,11 +892,7 @@ class AppliedMeasureAdmin(SimpleHistoryAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
         measure = self.get_object(request, unquote(object_id))
-        if (
-            measure is not None
-            and measure.lifted_at is None
-            and _may_lift(request.user, measure)
-        ):
+        if measure is not None and measure.lifted_at is None and _may_lift(request.user, measure):
             extra_context["lift_url"] = reverse(
                 "admin:compliance_appliedmeasure_lift", args=[measure.pk]
             )

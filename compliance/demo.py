@@ -6,21 +6,28 @@ exists is left alone).
 - DEMO-PC-003 proposed ban + 5,000 CNY deduction, waiting for a second compliance lead
   (log in as compliance-lead-2 to approve: the proposer was compliance-lead);
 - DEMO-PC-004 applied and appealed by the vendor, waiting for a decision;
-- DEMO-PC-005 dismissed.
+- DEMO-PC-005 dismissed;
+- DEMO-PC-006 applied: an 800 CNY deduction proposed by compliance-lead and approved by
+  compliance-lead-2 (the images vendor's deposit is short: top-up obligation open);
+- DEMO-PC-007 the "evicted" demo vendor: eviction, ban and 5,000 deduction proposed by
+  compliance-lead and approved by compliance-lead-2 (MS-8.3: store hidden, products unsearchable).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
 
 from compliance.models import PenaltyCase, ViolationType
 from compliance.services.penalties import (
+    ExtraMeasure,
     case_create,
     penalty_appeal,
     penalty_apply,
+    penalty_approve,
     penalty_confirm,
     penalty_dismiss,
 )
@@ -126,3 +133,48 @@ def seed(ctx: dict) -> None:
     )
     if created:
         penalty_dismiss(case=case, actor=reviewer, reason="举报次数正常，证据不足")
+
+    _seed_two_person_cases(ctx, reviewer=reviewer, lead=lead, images=images)
+
+
+def _seed_two_person_cases(ctx: dict, *, reviewer: Any, lead: Any, images: Vendor) -> None:
+    """Severe measures exactly as the rules want them: one lead proposes, another approves
+    (MS-7, MS-8.3). Without a second lead they stay waiting."""
+    second = ctx.get("compliance_lead_2")
+    case, created = _case(
+        "DEMO-PC-006",
+        images,
+        "SPAM_AD",
+        12,
+        "店铺公告区反复发布引流广告，已两次警告。",
+        ctx,
+        content="店铺公告：加微信享内部价",
+    )
+    if created:
+        penalty_confirm(case=case, actor=reviewer, reason="截图核实，屡次违规")
+        penalty_apply(
+            case=case,
+            actor=lead,
+            reason="按表屏蔽信息",
+            extra=[ExtraMeasure(kind="deduct_deposit", amount=Decimal("800.00"))],
+            extra_reason="屡教不改，加扣保证金 800 元（MS-7.2）",
+        )
+        if second is not None:
+            penalty_approve(case=case, actor=second, reason="同意扣除")
+    evicted = (ctx.get("vendors") or {}).get("evicted")
+    if evicted is None:
+        return  # never evict a vendor the vendors demo did not make for it
+    case, created = _case(
+        "DEMO-PC-007",
+        evicted,
+        "OFFLINE_TRADE",
+        30,
+        "引导用户线下转账交易，规避平台结算。",
+        ctx,
+        evidence_url="https://evidence.example.com/DEMO-PC-007.pdf",
+    )
+    if created:
+        penalty_confirm(case=case, actor=reviewer, reason="聊天记录与转账凭证核实")
+        penalty_apply(case=case, actor=lead, reason="严重违规：清退并永久禁入")
+        if second is not None:
+            penalty_approve(case=case, actor=second, reason="复核同意清退")

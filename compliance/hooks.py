@@ -13,6 +13,10 @@ def register() -> None:
     dashboard.register_nav("compliance", _("Penalties"), "vendor:compliance_cases", order=60)
     exit_checks.register(penalty_exit_reasons)  # MS-3.1.5 ④ no unexecuted penalty
     _register_effective_state()
+    from vendors import deduction_refs
+    from vendors.models import DeductionCause
+
+    deduction_refs.register(DeductionCause.VIOLATION, violation_deduction_refusal)
     _register_vendor_admin_links()
 
 
@@ -43,6 +47,36 @@ def _register_vendor_admin_links() -> None:
             permission="compliance.view_penaltycase",
         )
     )
+
+
+def violation_deduction_refusal(vendor, reference: str, amount) -> str | None:
+    """MS-3.1.5 ② / MS-7: a deduction for a violation names a penalty case of this vendor and
+    carries out that case's deduction measure, approved by a second compliance lead and not
+    yet carried out. So no one person deducts for a violation, from any page."""
+    from compliance.models import AppliedMeasure, MeasureKind, PenaltyCase
+
+    if not PenaltyCase.objects.filter(reference=reference, vendor_id=vendor.pk).exists():
+        return str(_("there is no penalty case %(reference)s of this vendor.")) % {
+            "reference": reference
+        }
+    approved = AppliedMeasure.objects.filter(
+        penalty_case__reference=reference,
+        vendor_id=vendor.pk,
+        kind=MeasureKind.DEDUCT_DEPOSIT,
+        amount=amount,
+        awaiting_approval=False,
+        approved_by__isnull=False,
+        lifted_at__isnull=True,
+        executed_at__isnull=True,
+    )
+    if not approved.exists():
+        return str(
+            _(
+                "a violation deduction is made only by carrying out its penalty case's "
+                "deduction measure, once a second compliance lead approved it."
+            )
+        )
+    return None
 
 
 def _register_effective_state() -> None:

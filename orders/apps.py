@@ -19,6 +19,12 @@ class OrdersConfig(AppConfig):
             pass
         else:
             exit_checks.register(vendor_outstanding_orders)
+            # MS-3.1.5 ②: a refund deduction names a real refund of the vendor.
+            from orders.selectors import refund_deduction_refusal
+            from vendors import deduction_refs
+            from vendors.models import DeductionCause
+
+            deduction_refs.register(DeductionCause.REFUND, refund_deduction_refusal)
         try:
             from vendors import dashboard
         except ImportError:  # pragma: no cover

@@ -105,3 +105,18 @@ def vendor_outstanding_orders(vendor: Any) -> list[str]:
     if disputes:
         reasons.append(_("%(n)s refund requests or disputes still open.") % {"n": disputes})
     return reasons
+
+
+def refund_deduction_refusal(vendor: Any, reference: str, amount: Any) -> str | None:
+    """MS-3.1.5 ② / MS-5.6: a deduction for a refund compensation names `refund:<id>`, a refund
+    of this vendor that was agreed, approved or paid (a clawback deducts with it)."""
+    prefix, _sep, number = (reference or "").partition(":")
+    if prefix != "refund" or not number.isdigit() or len(number) > 18:
+        return _("a refund deduction names its refund as refund:<number>.")
+    if not Refund.objects.filter(
+        pk=int(number), vendor_id=vendor.pk, status__in=Refund.COMMITTED
+    ).exists():
+        return _("there is no agreed, approved or paid refund %(reference)s of this vendor.") % {
+            "reference": reference
+        }
+    return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 
 import factory
@@ -102,3 +103,77 @@ class SpecificationFactory(factory.django.DjangoModelFactory):
     product = factory.SubFactory(ProductFactory)
     name = "Standard"
     price = Decimal("100.00")
+
+
+_CASE_NUMBERS = itertools.count(1)
+
+
+def violation_deduction(vendor, amount, *, reference: str | None = None, **kwargs):
+    """A deposit deduction for a violation as the ledger accepts it (MS-3.1.5 ②, MS-7): it
+    carries out an approved deduction measure of a real penalty case of `vendor`.
+
+    Builds the case and the approved measure (as two compliance leads would have), deducts
+    through `vendors.services.deposit_deduct`, then marks the measure carried out, as
+    compliance does. `kwargs` go to `deposit_deduct` (actor, reason, at).
+    """
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from compliance.models import (
+        AppliedMeasure,
+        CaseStatus,
+        CauseType,
+        MeasureKind,
+        PenaltyCase,
+        ViolationType,
+    )
+    from marketplace.money import to_money
+    from vendors.services import deposit_deduct
+
+    kwargs.setdefault("actor", None)
+    kwargs.setdefault("reason", "penalty")
+    reference = reference or f"TEST-CASE-{next(_CASE_NUMBERS):06d}"
+    try:
+        money = to_money(amount)
+    except Exception:  # a bad amount: let the service refuse it
+        money = None
+    measure = None
+    if money is not None and money > 0 and reference.strip():
+        violation = ViolationType.objects.order_by("pk").first()
+        at = kwargs.get("at") or timezone.now()
+        case = PenaltyCase.objects.filter(reference=reference, vendor=vendor).first()
+        if case is None:
+            case = PenaltyCase.objects.create(
+                reference=reference,
+                vendor=vendor,
+                violation=violation,
+                violation_version=violation.versions.order_by("pk").first(),
+                occurred_at=at - dt.timedelta(days=1),
+                description="test case",
+                reporter="tester",
+                # Closed: its measures have run, so no exit check waits for it (MS-3.1.5 ④).
+                status=CaseStatus.CLOSED,
+                closed_at=at,
+            )
+        approver = UserFactory(is_staff=True)
+        measure = AppliedMeasure.objects.create(
+            vendor=vendor,
+            kind=MeasureKind.DEDUCT_DEPOSIT,
+            cause_type=CauseType.PENALTY,
+            cause_id=reference,
+            penalty_case=case,
+            starts_at=at,
+            amount=money,
+            reason="test deduction",
+            approved_by=approver,
+            approved_at=at,
+        )
+    entry = deposit_deduct(
+        vendor=vendor, amount=amount, cause="violation", reference=reference, **kwargs
+    )
+    if measure is not None:
+        measure.executed_at = entry.created_at
+        measure.execution_ref = f"ledger:{entry.pk}"
+        measure.save(update_fields=["executed_at", "execution_ref"])
+    return entry

@@ -38,7 +38,6 @@ from vendors.services import (
     deposit_deduct,
     deposit_pay,
     deposit_topup,
-    vendor_evict,
 )
 from vendors.validators import credit_code_check_char
 
@@ -82,8 +81,9 @@ DEMO_VENDORS = [
         "vendor-images",
         _("vendor owner: active, deposit deducted, top-up obligation open"),
         "active",
+        # The 800 deduction (and the obligation it opens) comes from compliance's demo: a
+        # violation deduction is a penalty measure approved by two leads (MS-7).
         deposit="2000.00",
-        deductions=[("800.00", "violation", "DEMO-PENALTY-1")],
     ),
     DemoVendor(
         "ops",
@@ -91,11 +91,9 @@ DEMO_VENDORS = [
         3,
         ["ops"],
         "vendor-ops",
-        _("vendor owner: active, documents expiring, deduction topped up"),
+        _("vendor owner: active, documents expiring"),
         "active",
         deposit="5000.00",
-        deductions=[("300.00", "refund", "DEMO-REFUND-1")],
-        top_ups=["300.00"],
         documents_valid_days=20,
     ),
     DemoVendor(
@@ -116,7 +114,8 @@ DEMO_VENDORS = [
         _("vendor owner: evicted and banned for ever (MS-8.3)"),
         "evicted",
         deposit="2000.00",
-        deductions=[("5000.00", "violation", "DEMO-PENALTY-OFFLINE-TRADE")],
+        # Evicted by compliance's demo (DEMO-PC-007): proposed by one lead, approved by the
+        # second (MS-8.3), which also deducts the 5,000 and hides the store.
     ),
 ]
 
@@ -239,8 +238,6 @@ def _seed_vendor(spec: DemoVendor, ctx: dict) -> Vendor:
         )
     for amount in spec.top_ups:
         deposit_topup(vendor=vendor, amount=amount, actor=finance, reason="demo: top-up")
-    if spec.state == "evicted":
-        vendor_evict(vendor=vendor, actor=ctx.get("compliance_lead"), reason="demo: OFFLINE_TRADE")
     vendor.refresh_from_db()
     return vendor
 

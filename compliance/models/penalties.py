@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
@@ -293,4 +294,5 @@ class CaseEvent(models.Model):
         ordering = ["case", "at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.case_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+        # Shown above each row of the case page's log: local (China) time, not UTC.
+        return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M}"

@@ -51,7 +51,8 @@ def measure_execute(*, measure: AppliedMeasure, at: dt.datetime, actor: Any) -> 
             vendor=measure.vendor,
             amount=measure.amount,
             cause="violation",
-            reference=f"measure:{measure.pk}",
+            # MS-3.1.5 ②: the entry names its penalty case (checked by compliance's hook).
+            reference=measure.penalty_case.reference if measure.penalty_case_id else "",
             actor=actor,
             reason=reason,
         )

@@ -20,7 +20,7 @@ from compliance.services.measures import (
     vendor_state_recompute,
 )
 from marketplace.exceptions import PermissionDenied, ValidationFailed
-from tests.compliance.factories import lead, paid_vendor
+from tests.compliance.factories import lead, paid_vendor, reported_case
 from tests.factories import ProductFactory, VendorFactory
 
 pytestmark = pytest.mark.django_db
@@ -216,11 +216,24 @@ def test_lifting_a_delist_measure_does_not_relist():
 def test_second_approval_needs_another_lead():
     vendor = paid_vendor()
     proposer, other = lead(), lead()
+    case = reported_case(vendor=vendor, with_product=False)
+    with pytest.raises(ValidationFailed):  # MS-7: a deduction belongs to a penalty case
+        measure_apply(
+            vendor=vendor,
+            kind=K.DEDUCT_DEPOSIT,
+            amount="500.00",
+            cause_type=CauseType.MANUAL,
+            awaiting_approval=True,
+            actor=proposer,
+            reason="proposal",
+        )
     measure = measure_apply(
         vendor=vendor,
         kind=K.DEDUCT_DEPOSIT,
         amount="500.00",
-        cause_type=CauseType.MANUAL,
+        cause_type=CauseType.PENALTY,
+        cause_id=case.reference,
+        penalty_case=case,
         awaiting_approval=True,
         actor=proposer,
         reason="proposal",

@@ -286,3 +286,35 @@ def test_ms_7_refuse_proposal_and_revoke_are_the_leads(client):
     assert case.status == CaseStatus.APPLIED
     assert case.measures.filter(lifted_at__isnull=True).count() == case.measures.count()
     assert timezone.now() >= case.applied_at
+
+
+def test_ms_8_3_demo_evicts_and_deducts_only_through_two_leads():
+    """MS-8.3 / MS-7: the demo's evicted vendor and its violation deductions come from penalty
+    cases proposed by compliance-lead and approved by compliance-lead-2; the evicted store is
+    hidden and its products unsearchable; the images vendor's deduction opened a top-up."""
+    import io
+
+    from django.core.management import call_command
+
+    from catalog.models import Product
+    from vendors.models import DepositEntry
+    from vendors.selectors import open_obligations
+
+    call_command("seed_demo", stdout=io.StringIO())
+    evicted = Vendor.objects.get(status=Vendor.Status.EVICTED)
+    case = PenaltyCase.objects.get(reference="DEMO-PC-007")
+    assert case.vendor == evicted and case.status == CaseStatus.APPLIED
+    approvers = {m.approved_by.username for m in case.measures.all()}
+    assert approvers == {"compliance-lead-2"} and case.proposed_by.username == "compliance-lead"
+    assert BannedIdentity.objects.filter(vendor=evicted).count() == 2
+    assert not evicted.store.displayed and not evicted.store.trading
+    assert not Product.objects.filter(vendor=evicted, searchable=True).exists()
+    images = PenaltyCase.objects.get(reference="DEMO-PC-006").vendor
+    assert open_obligations(images).count() == 1
+    assert deposit_balance(images) == Decimal("1200.00")
+    references = set(
+        DepositEntry.objects.filter(kind="deduction", cause="violation").values_list(
+            "reference", flat=True
+        )
+    )
+    assert references == {"DEMO-PC-006", "DEMO-PC-007"}

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from marketplace import roles
-from tests.factories import UserFactory, VendorFactory
+from tests.factories import UserFactory, VendorFactory, violation_deduction
 from tests.vendors.factories import (
     active_vendor,
     complete_application,
@@ -25,7 +25,6 @@ from vendors.models import (
     VendorDocument,
 )
 from vendors.services import (
-    deposit_deduct,
     deposit_pay,
     deposit_refund_request,
     vendor_evict,
@@ -49,9 +48,7 @@ def _make_rows(n: int) -> None:
         deposit_pay(vendor=vendor, amount="2000", actor=None, reason="paid")
         other = active_vendor()
         deposit_pay(vendor=other, amount="2000", actor=None, reason="paid")
-        deposit_deduct(
-            vendor=other, amount="500", cause="violation", reference="P", actor=None, reason="p"
-        )
+        violation_deduction(other, "500", reason="p")
         gone = active_vendor()
         deposit_pay(vendor=gone, amount="100", actor=None, reason="paid")
         vendor_exit_begin(vendor=gone, actor=None, reason="term ended")

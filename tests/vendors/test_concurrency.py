@@ -7,10 +7,11 @@ import pytest
 from django.db import connection
 from django.db.models import Sum
 
+from tests.factories import violation_deduction
 from tests.vendors.factories import active_vendor
 from vendors.models import DepositEntry, TopUpObligation
 from vendors.selectors import deposit_balance, deposit_owed
-from vendors.services import deposit_deduct, deposit_pay, deposit_topup
+from vendors.services import deposit_pay, deposit_topup
 
 THREADS = 8
 ROUNDS = 5
@@ -33,13 +34,8 @@ def test_ms_3_1_5_concurrent_deductions_and_top_ups_lose_nothing_and_never_overd
                 if (n + i) % 3 == 2:
                     deposit_topup(vendor=vendor, amount="70.00", actor=None, reason=f"t{n}-{i}")
                 else:
-                    deposit_deduct(
-                        vendor=vendor,
-                        amount="130.00",
-                        cause="violation",
-                        reference=f"P-{n}-{i}",
-                        actor=None,
-                        reason=f"d{n}-{i}",
+                    violation_deduction(
+                        vendor, "130.00", reference=f"P-{n}-{i}", reason=f"d{n}-{i}"
                     )
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)

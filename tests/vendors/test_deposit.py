@@ -7,6 +7,7 @@ import pytest
 
 from marketplace.exceptions import PermissionDenied, StateConflict, ValidationFailed
 from marketplace.timeutils import CHINA_TZ, end_of_day
+from tests.factories import violation_deduction
 from tests.vendors.factories import active_vendor, category
 from vendors.models import DepositEntry, DepositTier, TopUpObligation, Vendor
 from vendors.models.deposit import AppendOnlyError
@@ -34,9 +35,14 @@ def at(*args) -> dt.datetime:
 
 
 def deduct(vendor, amount, **kwargs):
+    """A violation deduction backed by an approved measure of a real case (MS-7); a blank
+    cause or reference goes straight to the service, which refuses it."""
     kwargs.setdefault("cause", "violation")
-    kwargs.setdefault("reference", "CASE-1")
     kwargs.setdefault("reason", "penalty")
+    if kwargs["cause"] == "violation" and (kwargs.get("reference") or "x").strip():
+        kwargs.pop("cause")
+        return violation_deduction(vendor, amount, **kwargs)
+    kwargs.setdefault("reference", "CASE-1")
     return deposit_deduct(vendor=vendor, amount=amount, actor=None, **kwargs)
 
 

@@ -7,12 +7,12 @@ import pytest
 
 from marketplace.exceptions import StateConflict
 from marketplace.timeutils import CHINA_TZ, end_of_day
+from tests.factories import violation_deduction
 from tests.vendors.factories import active_vendor
 from vendors import exit_checks
 from vendors.models import DepositRefund, Vendor
 from vendors.selectors import deposit_balance
 from vendors.services import (
-    deposit_deduct,
     deposit_pay,
     deposit_refund_complete,
     deposit_refund_receipt_received,
@@ -44,9 +44,7 @@ def test_ms_3_1_5_4_refund_refused_while_the_term_runs():
 def test_ms_3_1_5_4_refund_refused_while_an_obligation_is_open():
     vendor = active_vendor()
     deposit_pay(vendor=vendor, amount="2000", actor=None, reason="paid")
-    deposit_deduct(
-        vendor=vendor, amount="500", cause="refund", reference="R-1", actor=None, reason="r"
-    )
+    violation_deduction(vendor, "500", reason="r")
     vendor_exit_begin(vendor=vendor, actor=None, reason="leaving")
     with pytest.raises(StateConflict) as info:
         deposit_refund_request(vendor=vendor, actor=None, reason="asked")
@@ -72,9 +70,7 @@ def test_ms_3_1_5_4_checks_registered_by_higher_apps_block_the_refund():
 
 def test_ms_3_1_5_4_refund_due_15_working_days_after_the_receipt_and_paid_in_full():
     vendor = exiting_vendor_with_deposit("2000")
-    deposit_deduct(
-        vendor=vendor, amount="300", cause="violation", reference="P-1", actor=None, reason="p"
-    )
+    violation_deduction(vendor, "300", reason="p")
     refund = deposit_refund_request(vendor=vendor, actor=None, reason="term ended")
     received = dt.datetime(2026, 9, 25, 15, tzinfo=CHINA_TZ)
     deposit_refund_receipt_received(

@@ -7,9 +7,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from marketplace.timeutils import CHINA_TZ
+from tests.factories import violation_deduction
 from tests.vendors.factories import active_vendor, filled_application, pdf_upload, vendor_user
 from vendors.selectors import documents_expiring, overdue_obligations
-from vendors.services import application_document_add, deposit_deduct, deposit_pay
+from vendors.services import application_document_add, deposit_pay
 
 pytestmark = pytest.mark.django_db
 
@@ -51,9 +52,7 @@ def test_ms_3_1_5_3_overdue_obligations_for_the_sweep(django_assert_num_queries)
     vendor = active_vendor()
     at = dt.datetime(2026, 9, 30, 10, tzinfo=CHINA_TZ)
     deposit_pay(vendor=vendor, amount="2000", actor=None, reason="paid", at=at)
-    deposit_deduct(
-        vendor=vendor, amount="100", cause="violation", reference="P", actor=None, reason="p", at=at
-    )
+    violation_deduction(vendor, "100", reason="p", at=at)
     due_end = dt.datetime(2026, 10, 15, 23, 59, tzinfo=CHINA_TZ)
     with django_assert_num_queries(1):
         assert list(overdue_obligations(at=due_end)) == []
@@ -65,9 +64,7 @@ def test_ms_3_1_5_3_provisional_due_date_is_marked_on_the_vendor_page(client):
     vendor = active_vendor()
     at = dt.datetime(2026, 12, 28, 10, tzinfo=CHINA_TZ)
     deposit_pay(vendor=vendor, amount="2000", actor=None, reason="paid", at=at)
-    deposit_deduct(
-        vendor=vendor, amount="100", cause="violation", reference="P", actor=None, reason="p", at=at
-    )
+    violation_deduction(vendor, "100", reason="p", at=at)
     client.force_login(vendor_user(vendor))
     page = client.get(reverse("vendor:home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "provisional" in page

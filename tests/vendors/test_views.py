@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import UserFactory
+from tests.factories import UserFactory, violation_deduction
 from tests.vendors.factories import (
     active_vendor,
     complete_application,
@@ -14,7 +14,7 @@ from tests.vendors.factories import (
     vendor_user,
 )
 from vendors.models import VendorDocument
-from vendors.services import deposit_deduct, deposit_pay
+from vendors.services import deposit_pay
 
 pytestmark = pytest.mark.django_db
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
@@ -35,9 +35,7 @@ def test_platform_staff_without_a_vendor_get_403(client, name):
 def test_ms_3_1_5_home_shows_deposit_and_obligation_with_due_date(client):
     vendor = active_vendor(categories=("tool",))
     deposit_pay(vendor=vendor, amount="1000", actor=None, reason="paid")
-    deposit_deduct(
-        vendor=vendor, amount="1200", cause="violation", reference="P-1", actor=None, reason="p"
-    )
+    violation_deduction(vendor, "1200", reason="p")
     client.force_login(vendor_user(vendor))
     page = client.get(reverse("vendor:home"), **EN).content.decode()
     assert vendor.name in page

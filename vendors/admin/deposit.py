@@ -51,15 +51,20 @@ class EntryForm(forms.Form):
         ],
     )
     amount = forms.CharField(label=_("amount (CNY)"), help_text=_("For example 1000.00"))
+    # MS-7: a deduction for a violation is made by its penalty case's approved deduction
+    # measure (two compliance leads), never recorded here by one person.
     cause = forms.ChoiceField(
         label=_("deduction cause"),
-        choices=[("", "---------"), *DeductionCause.choices],
+        choices=[("", "---------"), (DeductionCause.REFUND, DeductionCause.REFUND.label)],
         required=False,
     )
     reference = forms.CharField(
         label=_("reference"),
         required=False,
-        help_text=_("Deductions: the penalty case or refund it pays for."),
+        help_text=_(
+            "Refund compensation: refund:<number>. Deductions for a violation are made by "
+            "approving the penalty case's deduction measure (compliance)."
+        ),
     )
     reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 3}))
 

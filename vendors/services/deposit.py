@@ -21,7 +21,7 @@ from marketplace.exceptions import PermissionDenied, StateConflict, ValidationFa
 from marketplace.money import ZERO
 from marketplace.timeutils import china_date
 from marketplace.workcalendar import WorkCalendar
-from vendors import exit_checks
+from vendors import deduction_refs, exit_checks
 from vendors.models import (
     DeductionCause,
     DepositEntry,
@@ -203,6 +203,18 @@ def deposit_deduct(
     at = at or timezone.now()
     with transaction.atomic():
         vendor = lock_vendor(vendor)
+        # MS-3.1.5 ② / MS-7: the reference must name a real penalty case (violation) or
+        # refund / clawback (refund) of this vendor, checked by the app that owns it.
+        refused = deduction_refs.refusal(vendor, cause, reference, amount)
+        if refused is not None:
+            raise ValidationFailed(
+                _("The reference %(reference)s does not name a valid cause: %(why)s"),
+                code="deduction_reference_unknown",
+                reference=reference,
+                why=refused
+                if refused != "unchecked"
+                else str(_("no application checks this kind of reference.")),
+            )
         before = deposit_position(vendor, china_date(at))
         covered = min(amount, max(before.balance, ZERO))
         entry = _append(

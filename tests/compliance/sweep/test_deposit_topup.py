@@ -15,9 +15,10 @@ from compliance.models import (
     VendorNotification,
 )
 from tests.compliance.sweep.factories import at, obligation, product, sweep, vendor
+from tests.factories import violation_deduction
 from tests.vendors.factories import active_vendor
 from vendors.models import Store, TopUpObligation
-from vendors.services.deposit import deposit_deduct, deposit_pay, deposit_topup
+from vendors.services.deposit import deposit_pay, deposit_topup
 
 pytestmark = pytest.mark.django_db
 
@@ -37,15 +38,7 @@ def short_vendor():
     deposit_pay(
         vendor=v, amount="2000.00", actor=None, reason="onboarding", at=at("2026-09-01 09:00")
     )
-    deposit_deduct(
-        vendor=v,
-        amount="500.00",
-        cause="violation",
-        reference="case-1",
-        actor=None,
-        reason="penalty",
-        at=at("2026-09-30 10:00"),
-    )
+    violation_deduction(v, "500.00", reason="penalty", at=at("2026-09-30 10:00"))
     return v
 
 
