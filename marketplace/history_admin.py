@@ -215,4 +215,6 @@ def _display(obj: models.Model, field: models.Field) -> Any:
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")  # China time
     if isinstance(field, models.FileField):
         return getattr(value, "name", value) or empty  # the name only: files have their own view
+    if isinstance(value, list) and all(isinstance(v, str | int) for v in value):
+        return ", ".join(map(str, value)) or empty  # a JSON list of links or codes, as text
     return display_for_field(value, field, empty)
