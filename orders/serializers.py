@@ -60,7 +60,11 @@ class OrderCreateIn(serializers.Serializer):
     paid_at = AwareDateTimeField()
     # MS-2.7: an amount below the specification's price needs the discount's reason.
     discount_reason = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=200
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=200,
+        help_text="Required when amount is below the specification's price (MS-2.7).",
     )
 
 

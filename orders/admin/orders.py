@@ -130,6 +130,8 @@ class OrderAdmin(ScaledListMixin, TransitionActionsMixin, SimpleHistoryAdmin):
                     "billing_period",
                     "service_fee_rate",
                     "amount",
+                    "discount_amount",  # MS-2.7: below the list price only with a reason
+                    "discount_reason",
                     "paid_at",
                 ]
             },
