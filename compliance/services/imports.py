@@ -154,8 +154,9 @@ def import_job_check_run(*, job_id: int) -> ImportJob:
 
 def _unexpected() -> str:
     return _(
-        "The file could not be processed because of an unexpected error; nothing was written. Retry, or ask an administrator if it happens again."
-    )  # noqa: E501
+        "The file could not be processed because of an unexpected error; nothing was "
+        "written. Retry, or ask an administrator if it happens again."
+    )
 
 
 def import_job_start(*, job: ImportJob, actor: Any) -> ImportJob:

@@ -42,7 +42,7 @@ def test_ms_7_xlsx_export_survives_a_control_character_in_one_case(client):
     """A `\\x0b` stored in one case made the XLSX export of every case fail."""
     bad = reported_case()
     good = reported_case()
-    PenaltyCase.objects.filter(pk=bad.pk).update(description="line\x0bbreak\x00")
+    PenaltyCase.objects.filter(pk=bad.pk).update(description="line\x0bbreak\x1f")
     client.force_login(reviewer())
     response = export(client, XLSX_FORMAT)
     assert response.status_code == 200
