@@ -137,3 +137,11 @@ class IdentityFormField(forms.CharField):
     def to_python(self, value: Any) -> Any:
         value = super().to_python(value)
         return normalise_identity(self.normaliser, value) if value else value
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        attrs = super().widget_attrs(widget)
+        if self.max_length is not None and not widget.is_hidden:
+            # The browser counts what is typed (spaces, hyphens); the limit applies to the
+            # canonical form on the server, so leave room for separators.
+            attrs["maxlength"] = str(self.max_length * 2)
+        return attrs
