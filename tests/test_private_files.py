@@ -230,6 +230,24 @@ def test_media_is_not_served_publicly(client, kind):
     assert client.get(f"/media/{name}").status_code == 404
 
 
+def test_no_url_pattern_serves_media_in_any_profile():
+    """The URL map has no profile branch: no pattern under /media/, no static-serve view."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+    from django.views.static import serve
+
+    def walk(patterns, prefix=""):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                yield from walk(entry.url_patterns, prefix + str(entry.pattern))
+            elif isinstance(entry, URLPattern):
+                yield prefix + str(entry.pattern), entry.callback
+
+    routes = list(walk(get_resolver().url_patterns))
+    assert routes
+    assert not [r for r, _ in routes if r.lstrip("^/").startswith("media")]
+    assert not [r for r, view in routes if view is serve]
+
+
 def test_the_file_url_is_the_authenticated_view(kind):
     assert getattr(kind.record, kind.field).url == kind.url
 
