@@ -184,7 +184,6 @@ def refund_request(
     requested_at = requested_at or received_at
     require_aware(requested_at, "requested_at")
     require_not_future(requested_at, field="requested_at", received_at=received_at)
-    require_recent(requested_at, field="requested_at", received_at=received_at)
     amount = to_money(amount_requested)
     if amount <= 0:
         raise AmountInvalid()
@@ -197,6 +196,8 @@ def refund_request(
         if not _same_request(existing, data):
             raise ExternalIdConflict(external_id=external_id)
         return existing, False
+    # After the retry check: a retry of an accepted request arrives later, and is no new claim.
+    require_recent(requested_at, field="requested_at", received_at=received_at)
     require_not_before(
         requested_at,
         latest_order_event(order),

@@ -261,3 +261,28 @@ def test_ms_2_8_service_confirmation_before_the_payment_is_refused(storefront):
         format="json",
     )
     assert_refused(response, "confirmed_at", "before_payment")
+
+
+def test_ms_5_1_a_late_retry_of_an_accepted_refund_returns_it():
+    """Idempotent retries keep working: the backdate window judges new requests only."""
+    from orders.services import refund_request
+
+    order = make_order(paid_at=ago(days=1))
+    asked = ago(minutes=1)
+    first, created = refund_request(
+        order=order,
+        external_id="RF-1",
+        reason="not_as_expected",
+        amount_requested="100.00",
+        requested_at=asked,
+    )
+    assert created
+    again, created = refund_request(
+        order=order,
+        external_id="RF-1",
+        reason="not_as_expected",
+        amount_requested="100.00",
+        requested_at=asked,
+        received_at=asked + dt.timedelta(hours=2),
+    )
+    assert again.pk == first.pk and not created
