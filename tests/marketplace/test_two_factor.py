@@ -178,7 +178,8 @@ class TestVerify:
         assert right.status_code == 302 and right["Location"] == "/admin/orders/refund/"
         assert client.get("/admin/orders/refund/").status_code == 200
 
-    @pytest.mark.parametrize("code", ["000000", "x" * 40, "12 34", "\x00"])
+    # (NUL bytes are answered 400 by marketplace.request_values before any view.)
+    @pytest.mark.parametrize("code", ["000000", "x" * 40, "12 34", "１２３４５６"])
     def test_bad_codes_are_refused_on_the_chinese_page_without_500(self, client, code):
         user = staff(roles.FINANCE)
         enrolled(user)
