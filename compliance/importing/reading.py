@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 EXCEL_MAX_ROWS = 1_048_576  # beyond Excel's last row a sheet is not a sheet
 MAX_ZIP_MEMBERS = 1000
+SHARED_STRINGS_SHARE = 0.25  # of the uncompressed cap: 25 MB of text by default
 _CHUNK = 1 << 20
 
 # C0 controls and DEL except tab, line feed and carriage return (which text may hold).
@@ -249,6 +250,14 @@ def _check_zip(data: bytes, limits: Limits) -> None:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         raise _damaged() from exc
     declared = sum(m.file_size for m in members)
+    # openpyxl holds the whole shared-string table in memory (the sheet it streams): a table
+    # of millions of tiny strings under the total cap would still take hundreds of MB.
+    strings = sum(m.file_size for m in members if m.filename.lower().endswith("sharedstrings.xml"))
+    if strings > limits.max_uncompressed_bytes * SHARED_STRINGS_SHARE:
+        raise FileRejected(
+            _("This XLSX file holds more than %(max)s MB of text; the file is refused.")
+            % {"max": int(limits.max_uncompressed_bytes * SHARED_STRINGS_SHARE) >> 20}
+        )
     if len(members) > MAX_ZIP_MEMBERS or declared > limits.max_uncompressed_bytes:
         raise FileRejected(
             _(

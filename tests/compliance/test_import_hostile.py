@@ -235,6 +235,30 @@ def test_row_column_and_cell_caps_refuse_the_file(vendor, settings):
         import_cases(xlsx_bytes(rows), filename="x.xlsx", dry_run=True, actor=None)
 
 
+def shared_strings_xlsx(megabytes: float) -> bytes:
+    """An XLSX whose shared-string table holds many tiny unique strings (openpyxl keeps the
+    whole table in memory, unlike the sheet, which it streams)."""
+    data = xlsx_bytes([["S-1", "x", "SPAM_AD", "2025-03-01", "d", "r"]])
+    count = int(megabytes * (1 << 20)) // 24
+    table = (
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        + b"".join(b"<si><t>a%07d</t></si>" % i for i in range(count))
+        + b"</sst>"
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info), zipfile.ZIP_DEFLATED)
+        dst.writestr("xl/sharedStrings.xml", table, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def test_shared_string_table_over_its_share_of_the_cap_is_refused(settings):
+    settings.PENALTY_IMPORT_MAX_UNCOMPRESSED_BYTES = 4 << 20  # 1 MB of shared strings
+    with pytest.raises(FileRejected, match="more than 1 MB of text"):
+        import_cases(shared_strings_xlsx(1.5), filename="s.xlsx", dry_run=True, actor=None)
+
+
 def test_excel_unicode_text_utf16_tab_separated_is_read(vendor):
     """Excel's "Unicode text" save: UTF-16 with BOM, tab-separated, Chinese headers."""
     data = csv_bytes(rows_for(vendor, 2), headers=ZH, encoding="utf-16", delimiter="\t")
