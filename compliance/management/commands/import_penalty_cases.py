@@ -16,7 +16,10 @@ from compliance.services.imports import IMPORT_PERMISSION
 
 
 class Command(BaseCommand):
-    help = "Import penalty cases from a CSV (UTF-8, UTF-8-BOM, GB18030) or XLSX file."
+    help = (
+        "Import penalty cases from a CSV (UTF-8, UTF-8-BOM, GB18030), Excel Unicode text "
+        "(UTF-16, tab-separated) or XLSX file."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
