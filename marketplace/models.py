@@ -64,4 +64,6 @@ class CalendarYear(models.Model):
         return self.confirmed_at is not None
 
 
+# Issue 9 §4: one-time tokens of create forms (model kept beside its middleware).
+from marketplace.form_tokens import UsedFormToken  # noqa: E402, F401
 from marketplace.two_factor_models import TwoFactorEvent  # noqa: E402,F401  (issue 8 §3)

@@ -9,6 +9,7 @@ under the API), and nothing is read from or written to the database.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable
 
@@ -19,6 +20,7 @@ from django.utils.translation import gettext
 # Characters no text column takes: NUL (PostgreSQL) and lone UTF-16 surrogates (UTF-8).
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 CODE = "invalid_characters"
+logger = logging.getLogger(__name__)
 
 
 def has_unstorable(value: str) -> bool:
@@ -58,7 +60,12 @@ def _is_form(request: HttpRequest) -> bool:
 
 
 class UnstorableCharactersMiddleware:
-    """Answer 400 to a request carrying NUL or a lone surrogate in any parameter."""
+    """Answer 400 to a request carrying NUL or a lone surrogate in any parameter.
+
+    Also turns `OverflowError` (a number past the column, a date past `datetime`'s range
+    once moved to UTC, e.g. an admin date filter `?paid_at__gte=0001-01-01T00:00+08:00`)
+    into the same kind of 400: a value out of range is the caller's input, not a crash.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -67,12 +74,22 @@ class UnstorableCharactersMiddleware:
         field = _offending(request)
         if field is None:
             return self.get_response(request)
-        message = unstorable_message()
-        if request.path.startswith("/api/"):
-            from marketplace.api import error_body
+        return _refusal(request, CODE, unstorable_message(), field)
 
-            return JsonResponse(error_body(CODE, message, {field: [message]}), status=400)
-        html = render_to_string(
-            "marketplace/bad_request.html", {"errors": [message], "field": field}, request=None
-        )
-        return HttpResponse(html, status=400)
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, OverflowError):
+            return None
+        logger.warning("value out of range in %s: %s", request.path, exception)
+        message = gettext("A number or date in the request is out of the range that can be stored.")
+        return _refusal(request, "out_of_range", message, "value")
+
+
+def _refusal(request: HttpRequest, code: str, message: str, field: str) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        from marketplace.api import error_body
+
+        return JsonResponse(error_body(code, message, {field: [message]}), status=400)
+    html = render_to_string(
+        "marketplace/bad_request.html", {"errors": [message], "field": field}, request=None
+    )
+    return HttpResponse(html, status=400)

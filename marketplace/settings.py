@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "marketplace.two_factor.TwoFactorMiddleware",  # issue 8 §3: staff verify a second factor
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Issue 9 §4: a create form's one-time token refuses its second submission.
+    "marketplace.form_tokens.SingleSubmissionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "marketplace.security.IdleSessionMiddleware",

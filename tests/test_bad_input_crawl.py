@@ -22,6 +22,7 @@ from rest_framework.test import APIClient
 from compliance.services.penalties import penalty_apply
 from orders.models import ApiOperation
 from orders.services import refund_request, service_account_create
+from tests import crawl_tally as tally
 from tests.compliance.factories import confirmed_case, reviewer
 from tests.factories import ProductFactory, StoreFactory, VendorFactory, VendorStaffFactory
 from tests.orders.factories import PAID_AT, make_order, make_spec
@@ -29,6 +30,7 @@ from tests.test_isolation_crawl import api_routes, vendor_routes
 from tests.vendors.factories import category, filled_application, pdf_upload
 
 pytestmark = pytest.mark.django_db
+crawl_tally = tally.crawl_tally  # the session's "N inputs tried, 500s = M" line
 
 HUGE = "x" * 100_000
 # Values no field should take at face value.
@@ -210,7 +212,9 @@ def _refused(response) -> list[str]:
 
 def _new_messages(response) -> list:
     """Messages this request added (earlier redirects' messages wait in the session)."""
-    return list(getattr(response.wsgi_request, "_messages", None)._queued_messages)
+    storage = getattr(response.wsgi_request, "_messages", None)
+    # A request refused before the message middleware (NUL, issue 9 §4) has no storage.
+    return list(storage._queued_messages) if storage is not None else []
 
 
 def _is_error(response) -> bool:

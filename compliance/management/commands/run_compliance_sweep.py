@@ -7,13 +7,18 @@ systemd timer or a Kubernetes CronJob (README); overlapping runs are safe (per-r
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Min
+from django.utils import timezone
 
+from compliance.models import ViolationVersion
 from compliance.sweep.registry import rule_names
 from compliance.sweep.runner import RuleReport, run_sweep
-from marketplace.timeutils import parse_aware
+from marketplace.timeutils import parse_aware, start_of_day
 
 
 class Command(BaseCommand):
@@ -35,17 +40,23 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Plan only: report what would change."
         )
+        parser.add_argument(
+            "--allow-future",
+            action="store_true",
+            help="Accept an --as-of in the future (a rehearsal on a copy of the database).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         as_of = None
         if options["as_of"]:
             try:
                 as_of = parse_aware(options["as_of"])
-            except ValueError as exc:
+            except (ValueError, OverflowError) as exc:
                 raise CommandError(
                     f"--as-of {options['as_of']!r} is not an ISO 8601 date-time with a time "
                     f"zone offset (e.g. 2026-10-12T09:00:00+08:00): {exc}"
                 ) from exc
+            _check_as_of_range(as_of, allow_future=options["allow_future"] or options["dry_run"])
         header = (
             f"{'rule':<20} {'examined':>9} {'acted':>6} {'lifted':>6} {'flagged':>7} "
             f"{'errors':>6} {'queries':>7} {'seconds':>8}"
@@ -72,3 +83,23 @@ class Command(BaseCommand):
                 f"the sweep recorded failures in: {failed} (see the rule evaluations with "
                 f"outcome 'error' of run #{report.run_id})"
             )
+
+
+def _check_as_of_range(as_of: dt.datetime, *, allow_future: bool) -> None:
+    """Issue 9 §1/§4: `--as-of` lies between the violation table's first effective day and
+    now plus the allowed clock skew. A moment before any rule existed judges by no rule; a
+    future one would start deadlines and measures early. A dry run writes nothing, so it may
+    look ahead; `--allow-future` is for rehearsals on a copy of the database."""
+    first = ViolationVersion.objects.aggregate(first=Min("effective_from"))["first"]
+    if first is not None and as_of < start_of_day(first):
+        raise CommandError(
+            f"--as-of {as_of.isoformat()} is before the violation table's first effective "
+            f"day ({first.isoformat()}, China time): no rule was in force then."
+        )
+    latest = timezone.now() + settings.COMPLIANCE_SWEEP_AS_OF_MAX_SKEW
+    if not allow_future and as_of > latest:
+        raise CommandError(
+            f"--as-of {as_of.isoformat()} is in the future (more than "
+            f"{settings.COMPLIANCE_SWEEP_AS_OF_MAX_SKEW} ahead of now): use --dry-run to "
+            "plan ahead, or --allow-future on a rehearsal copy of the database."
+        )
