@@ -20,3 +20,8 @@ class MarketplaceConfig(AppConfig):
 
         # Issue 8 §3: the password sign-in marks staff with a second factor as pending.
         import marketplace.two_factor  # noqa: F401
+
+        # Issue 9 §4: an autocomplete field given a non-ID re-renders its error, not a 500.
+        from marketplace import admin_widgets
+
+        admin_widgets.install()
