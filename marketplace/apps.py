@@ -25,3 +25,6 @@ class MarketplaceConfig(AppConfig):
         from marketplace import admin_widgets
 
         admin_widgets.install()
+        from marketplace import axes_admin
+
+        axes_admin.install()

@@ -82,6 +82,8 @@ class ServiceAccountAdmin(SimpleHistoryAdmin):
         for account in queryset:
             token = service_account_rotate_token(account=account, actor=request.user)
             _remember_token(request, account, token)
+        if not getattr(request, "_new_service_tokens", None):
+            return None  # none of the selected accounts exists (any more): nothing rotated
         return self._token_page(request)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
