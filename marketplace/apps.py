@@ -18,6 +18,13 @@ class MarketplaceConfig(AppConfig):
         # Issue 8 §4: each app's private_files.py registers its file fields (authenticated URLs).
         files.autodiscover()
 
+        # Issue 8 §3: idle sessions are stamped at sign-in (no session write on the next page).
+        from django.contrib.auth.signals import user_logged_in
+
+        from marketplace.security import on_user_logged_in
+
+        user_logged_in.connect(on_user_logged_in, dispatch_uid="marketplace.session_stamp")
+
         # Issue 8 §3: the password sign-in marks staff with a second factor as pending.
         import marketplace.two_factor  # noqa: F401
 

@@ -34,11 +34,33 @@ def idle_limit_seconds(user: Any) -> int:
     return settings.VENDOR_SESSION_IDLE_SECONDS
 
 
+def restamp_interval(limit: int) -> int:
+    """How often a visit re-stamps the session: a tenth of the idle limit, 1 to 5 minutes.
+
+    A session may so end up to that much before the full idle limit; in exchange ordinary
+    browsing writes the session once every few minutes, not on every request.
+    """
+    return max(1, min(300, max(60, limit // 10), limit))
+
+
+def stamp_session(request: HttpRequest, user: Any) -> None:
+    limit = idle_limit_seconds(user)
+    request.session[LAST_SEEN_KEY] = _now()
+    request.session.set_expiry(limit)
+
+
+def on_user_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """Stamp the session at sign-in, so the first page after it writes nothing."""
+    if request is not None and hasattr(request, "session"):
+        stamp_session(request, user)
+
+
 class IdleSessionMiddleware:
     """Ends a session idle for longer than the user's limit; each visit slides the limit.
 
-    The server checks the last visit itself (a kept cookie does not extend a session) and
-    re-stamps it at most once a minute, so ordinary browsing writes the session rarely.
+    The server checks the last visit itself (a kept cookie does not extend a session). The
+    session is stamped at sign-in and re-stamped at most every `restamp_interval`, so
+    ordinary browsing writes the session rarely.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -57,9 +79,8 @@ class IdleSessionMiddleware:
                     gettext("You were signed out after %(hours)s hours without activity.")
                     % {"hours": _hours(limit)},
                 )
-            elif not isinstance(last_seen, int) or now - last_seen >= min(60, limit // 10 or 1):
-                request.session[LAST_SEEN_KEY] = now
-                request.session.set_expiry(limit)
+            elif not isinstance(last_seen, int) or now - last_seen >= restamp_interval(limit):
+                stamp_session(request, user)
         return self.get_response(request)
 
 
