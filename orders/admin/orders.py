@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.admin_lists import ScaledListMixin
 from marketplace.history_admin import SimpleHistoryAdmin
-from marketplace.money import ZERO
+from marketplace.money import ZERO, to_money
 from orders.admin.transitions import TransitionAction, TransitionActionsMixin
 from orders.models import DeliveryFailure, Order, Refund
 from orders.selectors import review_period_passed_q
@@ -204,7 +204,7 @@ class OrderAdmin(ScaledListMixin, TransitionActionsMixin, SimpleHistoryAdmin):
             .values_list("order_id", "total")
         )
         for order in objects:
-            order.refunded = totals.get(order.pk) or ZERO
+            order.refunded = to_money(totals.get(order.pk) or ZERO)  # SQLite sums drop places
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in Order._meta.fields]
@@ -216,7 +216,7 @@ class OrderAdmin(ScaledListMixin, TransitionActionsMixin, SimpleHistoryAdmin):
             refunded = obj.refunds.filter(status=Refund.Status.REFUNDED).aggregate(
                 total=Sum("approved_amount")
             )["total"]
-        return refunded or ZERO
+        return to_money(refunded or ZERO)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # the storefront creates orders through the API
