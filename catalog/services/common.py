@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -41,6 +41,14 @@ class SpecInput:
         }
 
 
+def _beyond_money_digits(value: Any) -> bool:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return False
+    return amount.is_finite() and abs(amount) >= Decimal(10) ** 12
+
+
 def clean_spec(*, kind: str, spec: SpecInput) -> SpecInput:
     """Check one specification; returns it with the price as a 2-place Decimal."""
     name = (spec.name or "").strip()
@@ -49,6 +57,10 @@ def clean_spec(*, kind: str, spec: SpecInput) -> SpecInput:
     try:
         price = to_money(spec.price)
     except (TypeError, ValueError) as exc:
+        if _beyond_money_digits(spec.price):  # to_money refuses what a MoneyField cannot hold
+            raise InvalidSpecification(
+                _("The price is too large."), code="spec_price_too_large"
+            ) from exc
         raise InvalidSpecification(
             _("The price %(price)s is not an amount."), code="spec_price_invalid", price=spec.price
         ) from exc
