@@ -71,6 +71,7 @@ class TestConfirmPage:
         an override is added with a reason; confirming removes the banner."""
         user = role_user(FINANCE)
         client.force_login(user)
+        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # the assertions read English
         home = client.get(reverse("admin:index"))
         assert confirm_url(2027).encode() in home.content
 

@@ -107,9 +107,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        refuse_existing_data(allow=options["allow_existing_data"])  # issue 8 §3, first
         if connection.vendor != "postgresql":
             raise CommandError("the benchmark needs PostgreSQL: set DATABASE_URL")
-        refuse_existing_data(allow=options["allow_existing_data"])
         as_of = parse_aware(options["as_of"]) if options["as_of"] else DEFAULT_AS_OF
         n_v, n_p, n_o = options["vendors"], options["products"], options["orders"]
         if min(n_v, n_p, n_o) <= 0 or n_p < n_v:

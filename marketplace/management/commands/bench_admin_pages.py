@@ -22,6 +22,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from marketplace.benchguard import add_allow_flag, refuse_existing_data
+
 BENCH_USER = "bench-admin"
 
 # Filtered lists and searches reviewers use every day (issue 11's table).
@@ -46,16 +48,14 @@ class Command(BaseCommand):
         parser.add_argument("--runs", type=int, default=5)
         parser.add_argument("--only", default="", help="app label or URL part to keep")
         parser.add_argument("--url", action="append", default=[], help="extra URL (repeatable)")
-        parser.add_argument(
-            "--allow-existing-data",
-            action="store_true",
-            help="run on a database that holds more than the benchmark's seed",
-        )
+        add_allow_flag(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         from orders.models import Order, Refund
         from vendors.models import Vendor
 
+        # Issue 8 §3: never on a database with real users or vendors (it makes a superuser).
+        refuse_existing_data(allow=options["allow_existing_data"])
         seeded = Vendor.objects.filter(credit_code__startswith="BENCH").exists()
         if not seeded and not options["allow_existing_data"]:
             raise CommandError(
