@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.renderers import JSONRenderer
 
 from marketplace.security import docs_login_redirect
 
@@ -20,4 +21,12 @@ class SchemaView(SpectacularAPIView):
 
 class SwaggerView(SpectacularSwaggerSplitView):
     def handle_exception(self, exc: Exception) -> Any:
-        return docs_login_redirect(self, exc) or super().handle_exception(exc)
+        redirect = docs_login_redirect(self, exc)
+        if redirect is not None:
+            return redirect
+        # An error is the API's JSON body, never the Swagger template: rendering that would
+        # run the context processors, whose `request.user` re-runs a failed token
+        # authentication (a 500 for a bad token with an unacceptable Accept header).
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)

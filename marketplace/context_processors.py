@@ -13,7 +13,8 @@ from marketplace.workcalendar import unconfirmed_years
 def calendar_warning(request: HttpRequest) -> dict:
     """Reviewers are warned on every admin page while next year's calendar is unconfirmed."""
     user = getattr(request, "user", None)
-    if not (user and user.is_authenticated and user.is_staff):
+    # An API token's caller (a service account, e.g. on /api/docs/) has no is_staff.
+    if not (user and user.is_authenticated and getattr(user, "is_staff", False)):
         return {}
     years = unconfirmed_years(china_date(timezone.now()))
     # The banner links each year to its confirm page for those who may confirm it.

@@ -441,6 +441,7 @@ def _token_from(response) -> str:
 def test_a_double_post_of_new_product_creates_one_draft(client, own):
     """Issue 9 §4: the same "new product" form sent twice made two drafts."""
     client.force_login(own["seller"])
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # the message is read in English
     url = reverse("vendor:product_new")
     token = _token_from(client.get(url))
     body = {**_resolve_ids(VENDOR_POSTS["vendor:product_new"][2]), TOKEN_FIELD: token}
