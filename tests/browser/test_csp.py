@@ -126,14 +126,22 @@ def test_admin_works_under_the_csp(live_server, browser):
     assert page.locator("#calendarbox1").is_visible()
     assert browser.violations() == []
 
-    # The add-related popup opens, and a window opened from it runs its scripts too.
+    # The add-related popup (products cannot be added in the admin, so the user form's
+    # groups, a select-filter widget): it opens, runs its scripts, and on save closes and
+    # fills in the opener (popup_response.js).
+    user_pk = UserFactory._meta.model.objects.get(username="csp-admin").pk
+    _open(browser, f"{base}/admin/auth/user/{user_pk}/change/")
     with page.expect_popup() as popup_info:
-        page.click("#add_id_product")
+        page.click("#add_id_groups")
     popup = popup_info.value
     popup.wait_for_load_state("networkidle")
     assert "_popup=1" in popup.url
     assert browser.violations(popup) == []
-    popup.close()
+    popup.fill("#id_name", "CSP popup group")
+    with popup.expect_event("close"):
+        popup.click("[name=_save]")
+    chosen = page.locator("#id_groups_to option", has_text="CSP popup group")
+    assert chosen.count() == 1
     assert browser.violations() == []
 
 
