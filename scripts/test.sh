@@ -16,6 +16,10 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "warning: chromium is missing (apt-get install chromium); browser tests will fail" >&2
   fi
 fi
+# Chinese text in browser screenshots needs a CJK font (best effort: not needed to pass).
+if [ ! -d /usr/share/fonts/truetype/wqy ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  apt-get install -y -qq fonts-wqy-microhei >/dev/null 2>&1 || true
+fi
 .venv/bin/ruff check --quiet .
 .venv/bin/python manage.py makemigrations --check --dry-run -v0
 exec .venv/bin/python -m pytest "$@"
