@@ -105,12 +105,18 @@ def test_agree_twice_is_a_clear_message_not_an_error(client, vendor_a):
     assert any("not allowed" in str(m) for m in response.context["messages"])
 
 
-def test_vendor_home_shows_the_orders_panel(client, vendor_a):
+def test_vendor_home_shows_the_orders_panel_with_its_numbers(client, vendor_a, vendor_b):
+    """The panel's counts are the vendor's own (they were blank: "orders in progress")."""
     requested_refund(vendor_a)
+    make_order(vendor=vendor_a, external_id="SF-2")
+    requested_refund(vendor_b, ext="SF-B")  # another vendor's work is not counted
     login(client, vendor_a)
     response = client.get("/vendor/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
-    assert b"refund requests awaiting your answer" in response.content
+    html = response.content.decode()
+    assert "2 orders in progress" in html
+    assert "1 refund requests awaiting your answer" in html
+    assert "0 SaaS delivery failures to repair" in html
 
 
 def test_refund_page_is_chinese_by_default(client, vendor_a):
