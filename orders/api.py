@@ -28,6 +28,7 @@ from orders.serializers import (
     RefundCreateIn,
     RefundOut,
     ServiceConfirmationIn,
+    order_out,
 )
 
 ERRORS = {
@@ -67,9 +68,13 @@ class OrderCreateView(ServiceAPIView):
     def post(self, request: Request) -> Response:
         data = self.valid(OrderCreateIn, request)
         order, created = services.order_create(
-            channel=request.user.channel, caller=request.user, **data
+            channel=request.user.channel,
+            caller=request.user,
+            # The reference data the authentication checked (one stamp read per request).
+            refdata=request.auth,
+            **data,
         )
-        return Response(OrderOut(order).data, status=created_or_ok(created))
+        return Response(order_out(order), status=created_or_ok(created))
 
 
 class OrderDeliveryView(ServiceAPIView):

@@ -4,4 +4,5 @@
 from orders.models.accounts import *  # noqa: F403
 from orders.models.invoices import *  # noqa: F403
 from orders.models.orders import *  # noqa: F403
+from orders.models.refdata import *  # noqa: F403
 from orders.models.refunds import *  # noqa: F403

@@ -1,11 +1,15 @@
-"""Helpers shared by the services: transitions that become domain errors, locking."""
+# ruff: noqa: S608 -- SQL built from the models' meta (quoted identifiers); values are parameters
+"""Helpers shared by the services: transitions that become domain errors, locking, and the
+one-statement insert with its history row."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from django.db import models
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connections, models
+from django.utils import timezone
 from django_fsm import TransitionNotAllowed as FSMTransitionNotAllowed
 
 from orders.exceptions import TransitionNotAllowed
@@ -30,3 +34,90 @@ def lock(model: type[M], pk: Any) -> M:
 def reason_with_caller(reason: str, caller: Any) -> str:
     """History reason for API calls: the user is None, so name the service account."""
     return f"[api:{caller}] {reason}" if caller is not None else reason
+
+
+# simple-history's own columns of a historical row, filled from the audit arguments.
+_HISTORY_OWN = ("history_date", "history_change_reason", "history_type", "history_user")
+_insert_sql: dict[tuple[type[models.Model], tuple[str, ...], str], tuple[str, list]] = {}
+
+
+def _insert_with_history_sql(
+    model: type[models.Model], conflict_fields: Sequence[str], using: str
+) -> tuple[str, list[models.Field]]:
+    key = (model, tuple(conflict_fields), using)
+    if key not in _insert_sql:
+        connection = connections[using]
+        qn = connection.ops.quote_name
+        fields = [f for f in model._meta.local_concrete_fields if not f.primary_key]
+        history = model.history.model  # type: ignore[attr-defined]
+        tracked = {f.column for f in model._meta.concrete_fields}
+        history_columns, selected = [], []
+        for field in history._meta.concrete_fields:
+            if field.primary_key:
+                continue  # history_id: the table's own sequence
+            history_columns.append(qn(field.column))
+            if field.name in _HISTORY_OWN:
+                selected.append("%s")
+            elif field.column in tracked:
+                selected.append(f'"inserted".{qn(field.column)}')
+            else:
+                raise ImproperlyConfigured(
+                    f"{history._meta.label}.{field.name} is neither a column of "
+                    f"{model._meta.label} nor one simple-history fills: extend "
+                    "insert_once_with_history"
+                )
+        target = ", ".join(qn(model._meta.get_field(n).column) for n in conflict_fields)
+        sql = (
+            f'WITH "inserted" AS (INSERT INTO {qn(model._meta.db_table)} '
+            f"({', '.join(qn(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            f"ON CONFLICT ({target}) "
+            f"DO NOTHING RETURNING *) "
+            f"INSERT INTO {qn(history._meta.db_table)} ({', '.join(history_columns)}) "
+            f'SELECT {", ".join(selected)} FROM "inserted" '
+            f"RETURNING {qn(model._meta.pk.column)}"
+        )
+        _insert_sql[key] = (sql, fields)
+    return _insert_sql[key]
+
+
+def insert_once_with_history(
+    obj: models.Model,
+    *,
+    conflict_fields: Sequence[str],
+    actor: Any,
+    reason: str,
+    using: str = "default",
+) -> bool:
+    """PostgreSQL: insert `obj` unless a row with the same `conflict_fields` exists, and its
+    simple-history "+" row naming `actor` and `reason`, in ONE statement.
+
+    `INSERT … ON CONFLICT DO NOTHING RETURNING *` inside a CTE feeds the history insert, so
+    both rows are written or neither, without a transaction of our own (no BEGIN/COMMIT
+    round trips) and without a savepoint. A concurrent insert of the same key waits for the
+    other to commit and then inserts nothing. Returns whether it inserted (`obj.pk` is then
+    set). No model signals are sent: the history row is the only post_save work the model
+    has (tests/orders/test_ingest.py keeps it so).
+    """
+    sql, fields = _insert_with_history_sql(type(obj), conflict_fields, using)
+    connection = connections[using]
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    history = type(obj).history.model  # type: ignore[attr-defined]
+    own = {
+        "history_date": timezone.now(),
+        "history_change_reason": reason,
+        "history_type": "+",
+        "history_user": actor.pk if getattr(actor, "pk", None) else None,
+    }
+    for field in history._meta.concrete_fields:
+        if field.name in _HISTORY_OWN:
+            params.append(field.get_db_prep_save(own[field.name], connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    obj.pk = row[0]
+    obj._state.adding = False
+    obj._state.db = using
+    return True

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product, ProductKind, ReviewPeriodRule, Specification, zero_price_refused
-from catalog.selectors import kind_policy, service_fee_rate
 from marketplace.audit import save_audited
 from marketplace.exceptions import DomainError, StateConflict, ValidationFailed
 from marketplace.money import to_money
@@ -19,7 +18,14 @@ from marketplace.timeutils import china_date, end_of_day
 from orders import signals
 from orders.exceptions import AmountInvalid, ExternalIdConflict
 from orders.models import DeliveryFailure, Order, ServiceAccount
-from orders.services.common import lock, reason_with_caller, run_transition
+from orders.refdata import RefData
+from orders.refdata import current as refdata_current
+from orders.services.common import (
+    insert_once_with_history,
+    lock,
+    reason_with_caller,
+    run_transition,
+)
 from orders.services.times import require_aware, require_not_before, require_not_future
 from vendors.models import Vendor
 
@@ -55,28 +61,73 @@ def review_period_end(*, rule: str, days: int | None, paid_at: dt.datetime) -> d
     return end_of_day(china_date(paid_at) + dt.timedelta(days=days - 1))
 
 
-def _check_orderable(spec: Specification, amount: Decimal) -> None:
-    product: Product = spec.product
-    store = getattr(product.vendor, "store", None)
+class _Sellable(NamedTuple):
+    """What an order needs of its specification, product, vendor and store (one query)."""
+
+    price: Decimal
+    active: bool
+    billing_period: str
+    product_id: int
+    kind: str
+    sales_mode: str
+    saas_delivered: bool
+    product_status: str
+    category_id: int
+    vendor_id: int
+    vendor_status: str
+    store_id: int | None
+    store_trading: bool | None
+    store_closed: bool | None
+
+
+_SELLABLE_COLUMNS = (
+    "price",
+    "active",
+    "billing_period",
+    "product_id",
+    "product__kind",
+    "product__sales_mode",
+    "product__saas_delivered",
+    "product__status",
+    "product__category_id",
+    "product__vendor_id",
+    "product__vendor__status",
+    "product__vendor__store__id",
+    "product__vendor__store__trading",
+    "product__vendor__store__closed",
+)
+
+
+def _sellable(specification_id: int) -> _Sellable | None:
+    row = (
+        Specification.objects.filter(pk=specification_id)
+        .order_by()
+        .values_list(*_SELLABLE_COLUMNS)
+        .first()
+    )
+    return _Sellable(*row) if row is not None else None
+
+
+def _check_orderable(spec: _Sellable, amount: Decimal) -> None:
     # An exited, suspended or evicted vendor sells nothing new (MS-8.4.2).
-    if product.vendor.status != Vendor.Status.ACTIVE:
+    if spec.vendor_status != Vendor.Status.ACTIVE:
         raise StateConflict(_("The vendor is not active."), code="vendor_not_active")
     # Only listed products of a store open for trading are sold (MS-4.1.1, MS-3.1.5 ③).
-    if product.status != Product.Status.LISTED or not spec.active:
+    if spec.product_status != Product.Status.LISTED or not spec.active:
         raise StateConflict(_("This product is not on sale."), code="product_not_on_sale")
-    if store is None or not store.trading or store.closed:
+    if spec.store_id is None or not spec.store_trading or spec.store_closed:
         raise StateConflict(
             _("The vendor's store is not open for trading."), code="store_not_trading"
         )
     # MS-4.1.5: no 0-price order for access-type SaaS or manual services.
-    if zero_price_refused(kind=product.kind, price=spec.price, is_trial=False):
+    if zero_price_refused(kind=spec.kind, price=spec.price, is_trial=False):
         raise ValidationFailed(
             _("Access-type SaaS and manual-service products cannot be ordered at price 0."),
             code="zero_price_order",
         )
 
 
-def _check_amount(spec: Specification, amount: Decimal, discount_reason: str) -> None:
+def _check_amount(spec: _Sellable, amount: Decimal, discount_reason: str) -> None:
     """MS-2.7: the buyer pays the specification's price for its billing period.
 
     Less only with a stated discount reason (recorded on the order); never more.
@@ -112,6 +163,10 @@ def _same_order(order: Order, data: dict[str, Any]) -> bool:
     )
 
 
+def _existing(channel: str, external_id: str) -> Order | None:
+    return Order.objects.filter(channel=channel, external_id=external_id).order_by().first()
+
+
 def order_create(
     *,
     channel: str,
@@ -124,16 +179,26 @@ def order_create(
     caller: ServiceAccount | None = None,
     actor: Any = None,
     received_at: dt.datetime | None = None,
+    refdata: RefData | None = None,
 ) -> tuple[Order, bool]:
     """Record a paid order; idempotent on (channel, external ID).
 
     Returns (order, created). The same external ID with the same data returns the existing
     order; with different data it is a conflict (409). Concurrent duplicates are settled by
-    the unique constraint inside a savepoint: exactly one row is ever written.
+    the unique constraint: on PostgreSQL the order and its history row are written by one
+    `INSERT … ON CONFLICT DO NOTHING` statement, elsewhere inside a savepoint; exactly one
+    row is ever written and the losers answer as retries.
 
     `paid_at` may not lie in the future (beyond the clock skew); `received_at` is our clock
     (default now), given only when seeding past history. The amount must be the
     specification's price unless `discount_reason` states why it is lower (MS-2.7).
+
+    Kind policies and fee rates come from `refdata` (the API passes the one its
+    authentication checked; default: `orders.refdata.current()`).
+
+    Queries (PostgreSQL): a retry 1 (the existing order); a creation 3 (the existing order,
+    the specification with its product, vendor and store, the insert), plus the stamp when
+    `refdata` is not given and one per cached table after a reference-data change.
     """
     require_aware(paid_at, "paid_at")
     require_not_future(paid_at, field="paid_at", received_at=received_at)
@@ -150,25 +215,22 @@ def order_create(
         "paid_at": paid_at,
         "discount_reason": discount_reason,
     }
-    existing = Order.objects.filter(channel=channel, external_id=external_id).first()
+    existing = _existing(channel, external_id)
     if existing is not None:
         return _idempotent(existing, data, external_id)
 
-    spec = (
-        Specification.objects.select_related("product__vendor__store", "product__category")
-        .filter(pk=specification_id)
-        .first()
-    )
+    spec = _sellable(specification_id)
     if spec is None:
         raise ValidationFailed(
             _("Unknown specification %(id)s."), code="unknown_specification", id=specification_id
         )
     _check_orderable(spec, amount)
     _check_amount(spec, amount, discount_reason)
-    product = spec.product
+    if refdata is None:
+        refdata = refdata_current()
     try:
-        policy = kind_policy(product.kind, paid_at)
-        fee_rate = service_fee_rate(product.category_id, paid_at)
+        policy = refdata.kind_policy(spec.kind, paid_at)
+        fee_rate = refdata.service_fee_rate(spec.category_id, paid_at)
     except DomainError as exc:
         # A gap in the platform's rule data is a conflict, not "not found" for the caller.
         raise StateConflict(exc.message, code=exc.code, **exc.params) from exc
@@ -179,12 +241,12 @@ def order_create(
         external_id=external_id,
         created_by=caller,
         buyer_account_id=buyer_account_id,
-        vendor_id=product.vendor_id,
-        product=product,
-        specification=spec,
-        kind=product.kind,
-        sales_mode=product.sales_mode,
-        saas_delivered=product.saas_delivered,
+        vendor_id=spec.vendor_id,
+        product_id=spec.product_id,
+        specification_id=specification_id,
+        kind=spec.kind,
+        sales_mode=spec.sales_mode,
+        saas_delivered=spec.saas_delivered,
         unit_price=spec.price,
         billing_period=spec.billing_period,
         service_fee_rate=fee_rate,
@@ -201,14 +263,32 @@ def order_create(
         # Kinds without a review period (tools) have nothing for the sweep to close.
         review_period_closed=rule == ReviewPeriodRule.NONE,
     )
-    try:
-        with transaction.atomic():
-            save_audited(order, actor=actor, reason=reason_with_caller("order paid", caller))
-    except IntegrityError:
+    reason = reason_with_caller("order paid", caller)
+    using = router.db_for_write(Order)
+    if connections[using].vendor == "postgresql":
+        created = insert_once_with_history(
+            order,
+            conflict_fields=("channel", "external_id"),
+            actor=actor,
+            reason=reason,
+            using=using,
+        )
+        if created:
+            order._loaded_buyer = buyer_account_id  # as Order.save() leaves it (UA-4.3)
+    else:
+        try:
+            with transaction.atomic(using=using):
+                save_audited(order, actor=actor, reason=reason)
+            created = True
+        except IntegrityError:
+            if _existing(channel, external_id) is None:
+                raise  # not the idempotency key
+            created = False
+    if not created:
         # A concurrent duplicate won the race: answer as the retry it is.
-        existing = Order.objects.filter(channel=channel, external_id=external_id).first()
-        if existing is None:
-            raise
+        existing = _existing(channel, external_id)
+        if existing is None:  # pragma: no cover - the conflicting row is committed and kept
+            raise IntegrityError(f"order {channel}/{external_id} conflicted but is not visible")
         return _idempotent(existing, data, external_id)
     return order, True
 
