@@ -21,9 +21,9 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import translation
-from django.utils.translation import gettext as _
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
-from compliance.models import VendorNotification
 from marketplace.timeutils import CHINA_TZ
 from vendors.models import VendorStaff
 
@@ -60,6 +60,10 @@ def vendor_contacts(vendor_ids: Iterable[int]) -> dict[int, tuple[str, list[str]
     return contacts
 
 
+_RULE_LINE = gettext_lazy("Rule: %(rule_id)s")
+_DUE_LINE = gettext_lazy("Action required by: %(when)s (China time)")
+
+
 def format_moment(moment: dt.datetime | None) -> str:
     """Deadlines are shown in China time, the time the rules count in."""
     if moment is None:
@@ -87,24 +91,74 @@ def footer(
     if language is not None:
         with translation.override(language):
             return footer(rule_id, action_required_by)
-    lines = [_("Rule: %(rule_id)s") % {"rule_id": rule_id}]
+    lines = [str(_RULE_LINE) % {"rule_id": rule_id}]
     if action_required_by is not None:
-        lines.append(
-            _("Action required by: %(when)s (China time)")
-            % {"when": format_moment(action_required_by)}
-        )
+        lines.append(str(_DUE_LINE) % {"when": format_moment(action_required_by)})
     return "\n".join(lines)
 
 
-def send_emails_on_commit(notifications: list[VendorNotification]) -> None:
-    """Queue the e-mails of freshly created notifications for after the commit."""
-    messages = [
-        (n.subject, n.body, [a for a in n.emailed_to.split(",") if a])
-        for n in notifications
-        if n.emailed_to
+class NoticeRenderer:
+    """Render many notices in one language: each template is translated ONCE (not once per
+    message), each moment formatted once; per message only the `%` substitution is left.
+
+    Templates are keyed by identity (rules keep their lazy templates as module constants), so
+    the cache holds a reference to each template it has seen.
+    """
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self._texts: dict[int, tuple[Any, str]] = {}
+        self._moments: dict[dt.datetime, str] = {}
+
+    def text(self, template: Any) -> str:
+        hit = self._texts.get(id(template))
+        if hit is None:
+            with translation.override(self.language):
+                hit = (template, str(template))
+            self._texts[id(template)] = hit
+        return hit[1]
+
+    def moment(self, value: dt.datetime | None) -> str:
+        if value is None:
+            return "-"
+        shown = self._moments.get(value)
+        if shown is None:
+            shown = self._moments[value] = format_moment(value)
+        return shown
+
+    def render(self, template: Any, params: dict[str, Any]) -> str:
+        text = self.text(template)
+        if not params:
+            return text
+        return text % {key: self._param(value) for key, value in params.items()}
+
+    def _param(self, value: Any) -> str:
+        if isinstance(value, dt.datetime):
+            return self.moment(value)
+        if isinstance(value, Promise):  # a lazy label: in this language, translated once
+            return self.text(value)
+        return str(value)
+
+    def footer(self, rule_id: str, action_required_by: dt.datetime | None) -> str:
+        line = self.text(_RULE_LINE) % {"rule_id": rule_id}
+        if action_required_by is None:
+            return line
+        due = self.text(_DUE_LINE) % {"when": self.moment(action_required_by)}
+        return f"{line}\n{due}"
+
+
+def send_emails_on_commit(messages: list[tuple[str, str, str]]) -> None:
+    """Queue the e-mails of freshly created notifications for after the commit.
+
+    `messages`: (subject, body, comma-separated addresses) per notification, as stored.
+    """
+    mails = [
+        (subject, body, [a for a in emailed_to.split(",") if a])
+        for subject, body, emailed_to in messages
+        if emailed_to
     ]
-    if messages:
-        transaction.on_commit(lambda: _send(messages))
+    if mails:
+        transaction.on_commit(lambda: _send(mails))
 
 
 def _send(messages: list[tuple[str, str, list[str]]]) -> None:

@@ -14,15 +14,36 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from django.db.models import Count, Exists, Min, OuterRef, Sum
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from compliance.models import AppliedMeasure, CauseType, EvaluationOutcome, SweepRule
+from compliance.models import (
+    AppliedMeasure,
+    CauseType,
+    EvaluationOutcome,
+    MeasureKind,
+    SweepRule,
+)
 from compliance.sweep.base import Action, Notice, Outcome, Plan, Rule, SweepContext
 from compliance.sweep.measures import measures_create_bulk, measures_lift_bulk, recompute
 from marketplace.money import to_money
 from vendors.models import TopUpObligation
 
 RULE_ID = "MS-3.1.5 ③"
+
+# Notice templates: module constants, so each is translated once per language.
+TAKEN_SUBJECT = _("Deposit not topped up: store measures taken (MS-3.1.5 ③)")
+TAKEN_BODY = _(
+    "Your deposit was not topped up by %(due_at)s (7 working days after "
+    "the deduction). Measures now in force: %(measures)s. Top up "
+    "¥%(amount)s as soon as possible: the measures are lifted as soon as "
+    "your deposit is whole again."
+)
+LIFTED_SUBJECT = _("Deposit whole again: measures lifted (MS-3.1.5 ③)")
+LIFTED_BODY = _(
+    "Your deposit is whole again. The suspension measures taken because "
+    "it was not topped up have been lifted. Nothing more is required."
+)
 
 
 class DepositTopUpRule(Rule):
@@ -128,26 +149,22 @@ class DepositTopUpRule(Rule):
         )
         outcomes: list[Outcome] = []
         notified: set[int] = set()
+        # Per vendor, the labels of the measures taken (lazy: shown in the vendor's language).
+        labels = dict(MeasureKind.choices)
+        kinds_of: dict[int | None, list] = defaultdict(list)
+        for a in applies:
+            kinds_of[a.vendor_id].append(labels.get(a.data["measure_kind"], a.data["measure_kind"]))
         for action, measure in zip(applies, created, strict=True):
             notice = None
             if measure.vendor_id not in notified:
                 notified.add(measure.vendor_id)
-                kinds = [
-                    str(AppliedMeasure(kind=a.data["measure_kind"]).get_kind_display())
-                    for a in applies
-                    if a.vendor_id == measure.vendor_id
-                ]
+                kinds = kinds_of[measure.vendor_id]
                 notice = Notice(
-                    subject=_("Deposit not topped up: store measures taken (MS-3.1.5 ③)"),
-                    body=_(
-                        "Your deposit was not topped up by %(due_at)s (7 working days after "
-                        "the deduction). Measures now in force: %(measures)s. Top up "
-                        "¥%(amount)s as soon as possible: the measures are lifted as soon as "
-                        "your deposit is whole again."
-                    ),
+                    subject=TAKEN_SUBJECT,
+                    body=TAKEN_BODY,
                     params={
                         "due_at": action.figures["due_at"],
-                        "measures": ", ".join(kinds),
+                        "measures": format_lazy(", ".join(["{}"] * len(kinds)), *kinds),
                         "amount": action.figures["amount_due"],
                     },
                 )
@@ -170,11 +187,8 @@ class DepositTopUpRule(Rule):
             if measure.vendor_id not in notified:
                 notified.add(measure.vendor_id)
                 notice = Notice(
-                    subject=_("Deposit whole again: measures lifted (MS-3.1.5 ③)"),
-                    body=_(
-                        "Your deposit is whole again. The suspension measures taken because "
-                        "it was not topped up have been lifted. Nothing more is required."
-                    ),
+                    subject=LIFTED_SUBJECT,
+                    body=LIFTED_BODY,
                 )
             outcomes.append(
                 Outcome(

@@ -21,6 +21,17 @@ from marketplace.timeutils import china_date, end_of_day
 from vendors.models import Vendor, VendorDocument
 
 RULE_ID = "MS-6.1.1"
+
+# Notice templates: module constants, so each is translated once per language.
+EXPIRED_SUBJECT = _("Document expired: %(document)s (MS-6.1.1)")
+EXPIRED_BODY = _(
+    'Your document "%(document)s" expired after %(date)s. Upload a '
+    "valid replacement by %(due)s (within 30 days of the expiry)."
+)
+EXPIRING_SUBJECT = _("Document expiring: %(document)s (MS-6.1.1)")
+EXPIRING_BODY = _(
+    'Your document "%(document)s" is valid until %(date)s. Upload a renewed document before then.'
+)
 REPORT_WITHIN_DAYS = 30  # MS-6.1.1: a change or expiry is reported within 30 days
 
 
@@ -75,22 +86,16 @@ class DocumentExpiryRule(Rule):
             if a.kind == "expired":
                 due = end_of_day(valid_until + dt.timedelta(days=REPORT_WITHIN_DAYS))
                 notice = Notice(
-                    subject=_("Document expired: %(document)s (MS-6.1.1)"),
-                    body=_(
-                        'Your document "%(document)s" expired after %(date)s. Upload a '
-                        "valid replacement by %(due)s (within 30 days of the expiry)."
-                    ),
+                    subject=EXPIRED_SUBJECT,
+                    body=EXPIRED_BODY,
                     params=params | {"due": due},
                     action_required_by=due,
                 )
             else:
                 due = end_of_day(valid_until)
                 notice = Notice(
-                    subject=_("Document expiring: %(document)s (MS-6.1.1)"),
-                    body=_(
-                        'Your document "%(document)s" is valid until %(date)s. Upload a '
-                        "renewed document before then."
-                    ),
+                    subject=EXPIRING_SUBJECT,
+                    body=EXPIRING_BODY,
                     params=params,
                     action_required_by=due,
                 )

@@ -23,13 +23,20 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
-from compliance.models import AppliedMeasure, EvaluationOutcome, SweepRule
+from compliance.models import AppliedMeasure, EvaluationOutcome, MeasureKind, SweepRule
 from compliance.services.measures import state_differences
 from compliance.sweep.base import Action, Notice, Outcome, Plan, Rule, SweepContext
 from compliance.sweep.measures import measures_lift_bulk, recompute
 from vendors.models import Store, Vendor
 
 RULE_ID = "MS-7"
+
+# Notice templates: module constants, so each is translated once per language.
+ENDED_SUBJECT = _("Measure ended: %(measure)s")
+ENDED_BODY = _(
+    'The measure "%(measure)s" that started on %(starts_at)s ended on '
+    "%(ends_at)s. Your store's state has been updated."
+)
 
 
 class MeasureExpiryRule(Rule):
@@ -140,6 +147,7 @@ class MeasureExpiryRule(Rule):
             )
             for a in stale
         ]
+        labels = dict(MeasureKind.choices)
         return rederived + [
             Outcome(
                 outcome=EvaluationOutcome.LIFTED,
@@ -151,13 +159,10 @@ class MeasureExpiryRule(Rule):
                 measure_kind=m.kind,
                 dedupe_key=f"{self.name}:ended:{m.pk}",
                 notice=Notice(
-                    subject=_("Measure ended: %(measure)s"),
-                    body=_(
-                        'The measure "%(measure)s" that started on %(starts_at)s ended on '
-                        "%(ends_at)s. Your store's state has been updated."
-                    ),
+                    subject=ENDED_SUBJECT,
+                    body=ENDED_BODY,
                     params={
-                        "measure": m.get_kind_display(),
+                        "measure": labels.get(m.kind, m.kind),  # lazy: vendor's language
                         "starts_at": m.starts_at,
                         "ends_at": m.ends_at,
                     },

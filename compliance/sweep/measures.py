@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce
 from compliance.models import AppliedMeasure
 from compliance.services.history import ADDED, CHANGED, history_copy_rows
 from compliance.services.measures import vendor_state_recompute
+from compliance.sweep.bulk import insert_instances
 
 SWEEP_ACTOR = None  # the system; history rows name the rule in their reason
 
@@ -29,7 +30,7 @@ def measures_create_bulk(
     """Insert new measures with their "+" history rows (two queries)."""
     if not measures:
         return []
-    created = AppliedMeasure.objects.bulk_create(list(measures))
+    created = insert_instances(measures)
     history_copy_rows(
         AppliedMeasure, pks=[m.pk for m in created], history_type=ADDED, actor=None, reason=reason
     )

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from django.utils import translation
-
 from compliance.models import RuleEvaluation, VendorNotification
-from compliance.notifications import footer, render, send_emails_on_commit, vendor_contacts
+from compliance.notifications import NoticeRenderer, send_emails_on_commit, vendor_contacts
 from compliance.services.history import ADDED, history_copy_rows
 from compliance.sweep.base import Outcome, Rule, SweepContext
+from compliance.sweep.bulk import insert_rows
 
 
 def taken_keys(keys: Iterable[str]) -> set[str]:
@@ -23,71 +22,110 @@ def taken_keys(keys: Iterable[str]) -> set[str]:
     )
 
 
-def record_outcomes(
-    ctx: SweepContext, rule: Rule, outcomes: Sequence[Outcome]
-) -> list[RuleEvaluation]:
-    """Write the evaluations, then the notifications they carry, then queue the e-mails."""
+EVALUATION_FIELDS = (
+    "run_id",
+    "rule",
+    "rule_id",
+    "vendor_id",
+    "subject_type",
+    "subject_id",
+    "outcome",
+    "measure_id",
+    "measure_kind",
+    "figures",
+    "message",
+    "flagged_to",
+    "as_of",
+    "dedupe_key",
+)
+NOTIFICATION_FIELDS = (
+    "vendor_id",
+    "rule_id",
+    "evaluation_id",
+    "subject",
+    "body",
+    "language",
+    "action_required_by",
+    "emailed_to",
+    "dedupe_key",
+)
+
+
+def record_outcomes(ctx: SweepContext, rule: Rule, outcomes: Sequence[Outcome]) -> list[int]:
+    """Write the evaluations, then the notifications they carry with their "+" history rows,
+    then queue the e-mails; returns the evaluations' primary keys, in outcome order.
+
+    Fixed query count: evaluations and notifications are each inserted in one go
+    (`insert_rows`: COPY on PostgreSQL), the history rows copied in one `INSERT … SELECT`.
+    """
     if not outcomes:
         return []
-    evaluations = RuleEvaluation.objects.bulk_create(
+    run_id = ctx.run.pk if ctx.run is not None else None
+    rule_name, rule_id = str(rule.name), rule.rule_id
+    evaluation_ids = insert_rows(
+        RuleEvaluation,
+        EVALUATION_FIELDS,
         [
-            RuleEvaluation(
-                run=ctx.run,
-                rule=rule.name,
-                rule_id=rule.rule_id,
-                vendor_id=o.vendor_id,
-                subject_type=o.subject_type,
-                subject_id=o.subject_id,
-                outcome=o.outcome,
-                measure_id=o.measure_id,
-                measure_kind=o.measure_kind,
-                figures=o.figures,
-                message=o.message,
-                flagged_to=o.flagged_to,
-                as_of=ctx.as_of,
-                dedupe_key=o.dedupe_key,
+            (
+                run_id,
+                rule_name,
+                rule_id,
+                o.vendor_id,
+                o.subject_type,
+                o.subject_id,
+                str(o.outcome),
+                o.measure_id,
+                str(o.measure_kind),
+                o.figures,
+                o.message,
+                o.flagged_to,
+                ctx.as_of,
+                o.dedupe_key,
             )
             for o in outcomes
-        ]
+        ],
     )
-    with_notice = [(o, e) for o, e in zip(outcomes, evaluations, strict=True) if o.notice]
+    with_notice = [
+        (o, pk) for o, pk in zip(outcomes, evaluation_ids, strict=True) if o.notice is not None
+    ]
     if not with_notice:
-        return evaluations
-    contacts = vendor_contacts(o.vendor_id for o, _e in with_notice if o.vendor_id)
-    # Rendered once per notification, each language activated once (not once per message).
-    by_language: dict[str, list[tuple[Outcome, RuleEvaluation]]] = defaultdict(list)
-    for outcome, evaluation in with_notice:
-        assert outcome.notice is not None and outcome.vendor_id is not None
-        by_language[contacts[outcome.vendor_id][0]].append((outcome, evaluation))
-    notifications = []
+        return evaluation_ids
+    contacts = vendor_contacts(o.vendor_id for o, _pk in with_notice if o.vendor_id)
+    # Rendered per language: each template translated once, then only `%`-substituted.
+    by_language: dict[str, list[tuple[Outcome, int]]] = defaultdict(list)
+    for outcome, pk in with_notice:
+        assert outcome.vendor_id is not None
+        by_language[contacts[outcome.vendor_id][0]].append((outcome, pk))
+    rows = []
     for language, group in by_language.items():
-        with translation.override(language):
-            for outcome, evaluation in group:
-                notice = outcome.notice
-                assert notice is not None and outcome.vendor_id is not None
-                body = render(notice.body, notice.params)
-                notifications.append(
-                    VendorNotification(
-                        vendor_id=outcome.vendor_id,
-                        rule_id=rule.rule_id,
-                        evaluation=evaluation,
-                        subject=render(notice.subject, notice.params)[:200],
-                        body=f"{body}\n\n{footer(rule.rule_id, notice.action_required_by)}",
-                        language=language,
-                        action_required_by=notice.action_required_by,
-                        emailed_to=",".join(contacts[outcome.vendor_id][1]),
-                        dedupe_key=outcome.dedupe_key or f"evaluation:{evaluation.pk}",
-                    )
+        renderer = NoticeRenderer(language)
+        for outcome, pk in group:
+            notice = outcome.notice
+            assert notice is not None and outcome.vendor_id is not None
+            body = renderer.render(notice.body, notice.params)
+            due = notice.action_required_by
+            rows.append(
+                (
+                    outcome.vendor_id,
+                    rule_id,
+                    pk,
+                    renderer.render(notice.subject, notice.params)[:200],
+                    f"{body}\n\n{renderer.footer(rule_id, due)}",
+                    language,
+                    due,
+                    ",".join(contacts[outcome.vendor_id][1]),
+                    outcome.dedupe_key or f"evaluation:{pk}",
                 )
-    notifications.sort(key=lambda n: n.evaluation.pk)  # inbox order = evaluation order
-    created = VendorNotification.objects.bulk_create(notifications)
+            )
+    rows.sort(key=lambda row: row[2])  # inbox order = evaluation order
+    notification_ids = insert_rows(VendorNotification, NOTIFICATION_FIELDS, rows)
     # The inbox rows' "+" history rows, written by this bulk path itself (one query).
     history_copy_rows(
         VendorNotification,
-        pks=[n.pk for n in created],
+        pks=notification_ids,
         history_type=ADDED,
         actor=None,
-        reason=rule.rule_id,
+        reason=rule_id,
     )
-    send_emails_on_commit(created)
-    return evaluations
+    send_emails_on_commit([(row[3], row[4], row[7]) for row in rows])
+    return evaluation_ids

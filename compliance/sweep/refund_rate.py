@@ -32,6 +32,32 @@ from compliance.sweep.recording import taken_keys
 from orders.models import Order, Refund
 
 RULE_ID = "MS-5.8"
+
+# Notice templates: module constants, so each is translated once per language.
+ABOVE_SUBJECT = _("Refund rate above %(threshold)s%%: marketing eligibility lost (MS-5.8)")
+ABOVE_BODY = _(
+    "Your refund order rate over the last %(window)s days is "
+    "%(rate)s%% (%(refunded)s refunded of %(paid)s paid orders), above "
+    "%(threshold)s%%. You are not eligible for marketing campaigns. "
+    "Improve it by %(deadline)s: after that date eligibility returns "
+    "at the first evaluation that finds the rate at or below "
+    "%(threshold)s%%."
+)
+IMPROVED_SUBJECT = _("Refund rate improved: marketing eligibility restored (MS-5.8)")
+IMPROVED_BODY = _(
+    "Your refund order rate over the last %(window)s days is "
+    "%(rate)s%% (%(refunded)s refunded of %(paid)s paid orders), at or "
+    "below %(threshold)s%%. You are eligible for marketing campaigns "
+    "again."
+)
+STILL_ABOVE_SUBJECT = _("Refund rate still above %(threshold)s%% (MS-5.8)")
+STILL_ABOVE_BODY = _(
+    "The improvement period ended on %(deadline)s and your refund "
+    "order rate is still %(rate)s%% (%(refunded)s refunded of "
+    "%(paid)s paid orders), above %(threshold)s%%. You stay ineligible "
+    "for marketing campaigns and the case is passed to the platform's "
+    "reviewers."
+)
 RATE_PLACES = Decimal("0.0001")
 
 
@@ -195,17 +221,8 @@ class RefundRateRule(Rule):
                     measure_kind=m.kind,
                     dedupe_key=f"{self.name}:acted:{m.pk}",
                     notice=Notice(
-                        subject=_(
-                            "Refund rate above %(threshold)s%%: marketing eligibility lost (MS-5.8)"
-                        ),
-                        body=_(
-                            "Your refund order rate over the last %(window)s days is "
-                            "%(rate)s%% (%(refunded)s refunded of %(paid)s paid orders), above "
-                            "%(threshold)s%%. You are not eligible for marketing campaigns. "
-                            "Improve it by %(deadline)s: after that date eligibility returns "
-                            "at the first evaluation that finds the rate at or below "
-                            "%(threshold)s%%."
-                        ),
+                        subject=ABOVE_SUBJECT,
+                        body=ABOVE_BODY,
                         params=self._params(a.figures),
                         action_required_by=a.figures["improve_by"],
                     ),
@@ -224,13 +241,8 @@ class RefundRateRule(Rule):
                     measure_kind=m.kind,
                     dedupe_key=f"{self.name}:lifted:{m.pk}",
                     notice=Notice(
-                        subject=_("Refund rate improved: marketing eligibility restored (MS-5.8)"),
-                        body=_(
-                            "Your refund order rate over the last %(window)s days is "
-                            "%(rate)s%% (%(refunded)s refunded of %(paid)s paid orders), at or "
-                            "below %(threshold)s%%. You are eligible for marketing campaigns "
-                            "again."
-                        ),
+                        subject=IMPROVED_SUBJECT,
+                        body=IMPROVED_BODY,
                         params=self._params(a.figures),
                     ),
                 )
@@ -251,14 +263,8 @@ class RefundRateRule(Rule):
                     message="refund rate still above the threshold after the improvement period",
                     dedupe_key=a.data["key"],
                     notice=Notice(
-                        subject=_("Refund rate still above %(threshold)s%% (MS-5.8)"),
-                        body=_(
-                            "The improvement period ended on %(deadline)s and your refund "
-                            "order rate is still %(rate)s%% (%(refunded)s refunded of "
-                            "%(paid)s paid orders), above %(threshold)s%%. You stay ineligible "
-                            "for marketing campaigns and the case is passed to the platform's "
-                            "reviewers."
-                        ),
+                        subject=STILL_ABOVE_SUBJECT,
+                        body=STILL_ABOVE_BODY,
                         params=self._params(a.figures),
                     ),
                 )

@@ -34,6 +34,34 @@ from orders.models import DeliveryFailure
 
 RULE_ID = "MS-4.2"
 
+# Notice templates: module constants, so each is translated once per language.
+REPAIRED_SUBJECT = _("Delivery failures repaired: products shown again (MS-4.2)")
+REPAIRED_BODY = _(
+    "Every SaaS delivery failure of yours is repaired. Products hidden "
+    "because of them are shown again (unless another measure hides them). "
+    "Products that were delisted stay delisted: submit them for security "
+    "review to list them again."
+)
+HIDDEN_SUBJECT = _("Delivery failed: product hidden (MS-4.2)")
+HIDDEN_BODY = _(
+    "The delivery of an order of product #%(product)s failed on %(failed_at)s. "
+    "The product is hidden from search until you repair the delivery. If it "
+    "is not repaired by %(deadline)s, all your SaaS products are hidden; "
+    "after %(delist_days)s days they are delisted."
+)
+HIDE_ALL_SUBJECT = _("Delivery failure not repaired: all SaaS products hidden (MS-4.2)")
+HIDE_ALL_BODY = _(
+    "A SaaS delivery failure of %(failed_at)s is still not repaired after "
+    "%(days)s days, so all your SaaS-delivered products are hidden. Repair "
+    "every failure by %(deadline)s, or all of them will be delisted."
+)
+DELIST_ALL_SUBJECT = _("Delivery failure not repaired: all SaaS products delisted (MS-4.2)")
+DELIST_ALL_BODY = _(
+    "A SaaS delivery failure of %(failed_at)s is still not repaired after %(days)s "
+    "days, so all your SaaS-delivered products are delisted. Repair every failure, "
+    "then submit the products for security review to list them again."
+)
+
 
 class SaasDeliveryRule(Rule):
     name = SweepRule.SAAS_DELIVERY
@@ -178,13 +206,8 @@ class SaasDeliveryRule(Rule):
             if m.vendor_id not in notified:
                 notified.add(m.vendor_id)
                 notice = Notice(
-                    subject=_("Delivery failures repaired: products shown again (MS-4.2)"),
-                    body=_(
-                        "Every SaaS delivery failure of yours is repaired. Products hidden "
-                        "because of them are shown again (unless another measure hides them). "
-                        "Products that were delisted stay delisted: submit them for security "
-                        "review to list them again."
-                    ),
+                    subject=REPAIRED_SUBJECT,
+                    body=REPAIRED_BODY,
                 )
             outcomes.append(
                 Outcome(
@@ -205,13 +228,8 @@ class SaasDeliveryRule(Rule):
         if kind == MeasureKind.HIDE_PRODUCT:
             failed_at = action.data["failed_at"]
             return Notice(
-                subject=_("Delivery failed: product hidden (MS-4.2)"),
-                body=_(
-                    "The delivery of an order of product #%(product)s failed on %(failed_at)s. "
-                    "The product is hidden from search until you repair the delivery. If it "
-                    "is not repaired by %(deadline)s, all your SaaS products are hidden; "
-                    "after %(delist_days)s days they are delisted."
-                ),
+                subject=HIDDEN_SUBJECT,
+                body=HIDDEN_BODY,
                 params={
                     "product": action.data["product_id"],
                     "failed_at": failed_at,
@@ -224,12 +242,8 @@ class SaasDeliveryRule(Rule):
         if kind == MeasureKind.HIDE_SAAS_PRODUCTS:
             deadline = oldest + dt.timedelta(days=ctx.setting.saas_delist_all_days)
             return Notice(
-                subject=_("Delivery failure not repaired: all SaaS products hidden (MS-4.2)"),
-                body=_(
-                    "A SaaS delivery failure of %(failed_at)s is still not repaired after "
-                    "%(days)s days, so all your SaaS-delivered products are hidden. Repair "
-                    "every failure by %(deadline)s, or all of them will be delisted."
-                ),
+                subject=HIDE_ALL_SUBJECT,
+                body=HIDE_ALL_BODY,
                 params={
                     "failed_at": oldest,
                     "days": ctx.setting.saas_hide_all_days,
@@ -238,11 +252,7 @@ class SaasDeliveryRule(Rule):
                 action_required_by=deadline,
             )
         return Notice(
-            subject=_("Delivery failure not repaired: all SaaS products delisted (MS-4.2)"),
-            body=_(
-                "A SaaS delivery failure of %(failed_at)s is still not repaired after %(days)s "
-                "days, so all your SaaS-delivered products are delisted. Repair every failure, "
-                "then submit the products for security review to list them again."
-            ),
+            subject=DELIST_ALL_SUBJECT,
+            body=DELIST_ALL_BODY,
             params={"failed_at": oldest, "days": ctx.setting.saas_delist_all_days},
         )
