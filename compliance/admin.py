@@ -8,8 +8,13 @@ Money and state fields are read-only. Changelists cost a fixed number of queries
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
@@ -21,23 +26,30 @@ from django.db.models import Count, Exists, OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.http import content_disposition_header
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
 from catalog.models import Product
+from compliance import importing
 from compliance.importing.reading import CONTROL_CHARS_RE
 from compliance.models import (
+    ONE_SHOT_KINDS,
     AppliedMeasure,
     CaseEvent,
     CaseEvidence,
     CaseStatus,
+    CauseType,
     ImportJob,
     MeasureKind,
     PenaltyCase,
+    ViolationLevel,
     ViolationMeasure,
     ViolationType,
     ViolationVersion,
@@ -55,10 +67,189 @@ from compliance.services.imports import (
 from marketplace.exceptions import DomainError
 from marketplace.files import file_link
 from marketplace.history_admin import SimpleHistoryAdmin
-from marketplace.money import AmountFormField
+from marketplace.money import AmountFormField, format_cny
 
 S = CaseStatus
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
+
+# --- reading records: labels, names, links, money, China time (issue 12 §2) -----------------
+
+# The user whose page is being rendered: links are offered only to pages they may open.
+# Set by `ViewerMixin` around the whole response, rendering included (a ContextVar is
+# per thread and per task, so two requests never see each other's user).
+_viewer: ContextVar[Any] = ContextVar("compliance_admin_viewer", default=None)
+
+
+class ViewerMixin:
+    """Renders changelists and change pages with `_viewer` set (the display methods read it:
+    Django renders a TemplateResponse after the view returns, so it is rendered here)."""
+
+    def _with_viewer(self, request: HttpRequest, view: Callable[[], HttpResponse]):
+        token = _viewer.set(request.user)
+        try:
+            response = view()
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()
+            return response
+        finally:
+            _viewer.reset(token)
+
+    def changelist_view(self, request, extra_context=None):
+        return self._with_viewer(
+            request, lambda: super(ViewerMixin, self).changelist_view(request, extra_context)
+        )
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self._with_viewer(
+            request,
+            lambda: super(ViewerMixin, self).changeform_view(
+                request, object_id, form_url, extra_context
+            ),
+        )
+
+
+def may_view(model_label: str) -> bool:
+    """Whether the user of the page may open the admin page of `app_label.model`."""
+    user = _viewer.get()
+    if user is None:
+        return False
+    app_label, model = model_label.split(".")
+    return user.has_perm(f"{app_label}.view_{model}") or user.has_perm(
+        f"{app_label}.change_{model}"
+    )
+
+
+def admin_link(model_label: str, pk: Any, text: Any) -> SafeString:
+    """A link to a record's admin page, or its name alone for a user who may not open it."""
+    if pk in (None, "") or not may_view(model_label):
+        return format_html("{}", text)
+    app_label, model = model_label.split(".")
+    try:
+        url = reverse(f"admin:{app_label}_{model}_change", args=[pk])
+    except NoReverseMatch:  # a model without an admin page: the name alone
+        return format_html("{}", text)
+    return format_html('<a href="{}">{}</a>', url, text)
+
+
+def china_time(value: Any) -> str:
+    """An aware time (or its ISO text, as JSON keeps it) in China time, to the minute."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime):
+        if timezone.is_naive(value):
+            return value.strftime("%Y-%m-%d %H:%M")
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return "-" if value in (None, "") else str(value)
+
+
+def money(value: Any) -> str:
+    if value in (None, ""):
+        return "-"
+    try:
+        return format_cny(Decimal(str(value)))
+    except (InvalidOperation, ValueError, TypeError):
+        return str(value)
+
+
+def measure_label(kind: str) -> str:
+    return str(MeasureKind(kind).label) if kind in MeasureKind.values else (kind or "-")
+
+
+def violation_name(version: ViolationVersion | None) -> str:
+    """The row's name in the user's language (the table keeps both)."""
+    if version is None:
+        return ""
+    return version.name(get_language())
+
+
+def violation_shown(code: str, version: ViolationVersion | None) -> SafeString:
+    name = violation_name(version)
+    if not name:
+        return format_html("{}", code)
+    return format_html('{} <span class="quiet">({})</span>', name, code)
+
+
+def execution_shown(ref: str) -> SafeString | str:
+    """What a one-shot act did, in words with links (the stored ref is a code such as
+    `ledger:10` or `products:3,4`)."""
+    ref = ref or ""
+    kind, _sep, rest = ref.partition(":")
+    if kind == "ledger" and rest.isdigit():
+        text = format_html("{} #{}", _("Deposit ledger entry"), rest)
+        return admin_link("vendors.depositentry", int(rest), text)
+    words = {
+        "evicted": _("Evicted (banned for ever)"),
+        "already evicted": _("Already evicted"),
+        "not listed": _("Not listed: nothing to delist"),
+        "none listed": _("Not listed: nothing to delist"),
+    }
+    if ref in words:
+        return str(words[ref])
+    if kind in ("product", "products"):
+        ids = [int(x) for x in rest.split(",") if x.isdigit()]
+        names = dict(Product.objects.filter(pk__in=ids).values_list("pk", "name"))
+        links = format_html_join(
+            ", ",
+            "{}",
+            ((admin_link("catalog.product", pk, names.get(pk, f"#{pk}")),) for pk in ids),
+        )
+        return format_html("{}: {}", _("Delisted"), links)
+    return ref or "-"
+
+
+def measure_phrase(
+    *,
+    kind: str,
+    product: Any = None,
+    amount: Any = None,
+    starts_at: Any = None,
+    ends_at: Any = None,
+    days: int | None = None,
+    state: Any = "",
+) -> SafeString:
+    """One measure in words: "暂停展示 · 产品 · 30 天 — 等待第二审批人"."""
+    parts: list[Any] = [measure_label(kind)]
+    if product is not None:
+        parts.append(admin_link("catalog.product", product.pk, product))
+    if amount not in (None, ""):
+        parts.append(money(amount))
+    start, end = _moment(starts_at), _moment(ends_at)
+    if days is None and start is not None and end is not None:
+        days = round((end - start).total_seconds() / 86400)
+    if days:
+        parts.append(ngettext("%(days)s day", "%(days)s days", days) % {"days": days})
+    elif kind not in ONE_SHOT_KINDS:
+        parts.append(str(_("until lifted")))
+    text = format_html_join(" · ", "{}", ((p,) for p in parts))
+    if state:
+        return format_html("{} — {}", text, state)
+    return text
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return None
+
+
+def html_list(items: Iterable[Any]) -> SafeString:
+    items = list(items)
+    if not items:
+        return mark_safe("-")
+    return format_html(
+        '<ul class="plain-list">{}</ul>', format_html_join("", "<li>{}</li>", ((i,) for i in items))
+    )
 
 
 # --- forms ----------------------------------------------------------------------------------
@@ -152,8 +343,9 @@ ACTIONS = [
         svc.PERM_APPLY,
         lambda c: c.status == S.CONFIRMED,
         help_text=_(
-            "Creates the measures below. Evict, ban and deposit deductions wait for a second "
-            "approver, another compliance lead."
+            "Creates the measures below. If one of them is an eviction, a ban or a deposit "
+            "deduction, the whole penalty waits for a second approver, another compliance "
+            "lead, and nothing takes effect before the approval."
         ),
     ),
     CaseAction("approve", _("Second approval"), svc.PERM_APPROVE, _waiting),
@@ -202,10 +394,10 @@ class MeasureInline(ReadOnlyInline):
     fk_name = "penalty_case"
     fields = (
         "kind",
-        "product",
+        "product_shown",
         "starts_at",
         "ends_at",
-        "amount",
+        "amount_shown",
         "awaiting_approval",
         "approved_by",
         "executed_at",
@@ -219,25 +411,20 @@ class MeasureInline(ReadOnlyInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("product", "approved_by")
 
+    @admin.display(description=AppliedMeasure._meta.get_field("product").verbose_name)
+    def product_shown(self, obj: AppliedMeasure):
+        if obj.product_id is None:
+            return "-"
+        return admin_link("catalog.product", obj.product_id, obj.product)
+
+    @admin.display(description=AppliedMeasure._meta.get_field("amount").verbose_name)
+    def amount_shown(self, obj: AppliedMeasure) -> str:
+        return money(obj.amount)
+
     @admin.display(description=AppliedMeasure._meta.get_field("execution_ref").verbose_name)
     def execution(self, obj: AppliedMeasure):
         """What the one-shot act did, in words (the stored ref is a code)."""
-        ref = obj.execution_ref or ""
-        kind, _sep, rest = ref.partition(":")
-        if kind == "ledger" and rest.isdigit():
-            url = reverse("admin:vendors_depositentry_change", args=[int(rest)])
-            return format_html('<a href="{}">{} #{}</a>', url, _("Deposit ledger entry"), rest)
-        words = {
-            "evicted": _("Evicted (banned for ever)"),
-            "already evicted": _("Already evicted"),
-            "not listed": _("Not listed: nothing to delist"),
-            "none listed": _("Not listed: nothing to delist"),
-        }
-        if ref in words:
-            return str(words[ref])
-        if kind in ("product", "products"):
-            return f"{_('Delisted')}: {rest}"
-        return ref or "-"
+        return execution_shown(obj.execution_ref) if obj.execution_ref else "-"
 
 
 # What each logged action is called on the case page (the log stores stable codes).
@@ -283,28 +470,89 @@ class EventInline(ReadOnlyInline):
     def after(self, obj: CaseEvent) -> str:
         return _status_label(obj.to_status)
 
+    def _case_data(self, case_id: int) -> tuple[dict[int, AppliedMeasure], dict[int, Product]]:
+        """The case's measures and their products, read once per page (the log's details
+        name them by id)."""
+        cache = self.__dict__.setdefault("_case_cache", {})
+        if case_id not in cache:
+            measures = {
+                m.pk: m
+                for m in AppliedMeasure.objects.filter(penalty_case_id=case_id).select_related(
+                    "product"
+                )
+            }
+            products = {m.product_id: m.product for m in measures.values() if m.product_id}
+            cache[case_id] = (measures, products)
+        return cache[case_id]
+
     @admin.display(description=_("details"))
-    def details_summary(self, obj: CaseEvent) -> str:
-        """The measures an action touched, by name and amount (not the raw JSON)."""
-        details = obj.details or {}
-        parts = []
-        for item in details.get("measures") or []:
+    def details_summary(self, obj: CaseEvent):
+        """The measures an action touched, as a list in words (not the raw JSON)."""
+        return event_details(obj, *self._case_data(obj.case_id))
+
+
+def _event_state(action: str, item: dict[str, Any]) -> Any:
+    if item.get("awaiting_approval"):
+        return _("waits for a second approver")
+    return {
+        "apply": _("in force at once"),
+        "add_measure": _("in force at once"),
+        "approve": _("approved, in force from the approval"),
+        "lift_measure": _("lifted"),
+    }.get(action, "")
+
+
+def event_details(
+    event: CaseEvent, measures: dict[int, AppliedMeasure], products: dict[int, Product]
+) -> SafeString:
+    details = event.details if isinstance(event.details, dict) else {}
+    lines: list[Any] = []
+
+    def by_id(pk: Any) -> SafeString:
+        measure = measures.get(pk) if isinstance(pk, int) else None
+        if measure is None:
+            return format_html("{} #{}", _("measure"), pk)
+        return measure_phrase(
+            kind=measure.kind,
+            product=measure.product,
+            amount=measure.amount,
+            starts_at=measure.starts_at,
+            ends_at=measure.ends_at,
+        )
+
+    raw = details.get("measures") or []
+    if event.action == "reject":
+        for pk in raw:
+            lines.append(format_html("{} — {}", by_id(pk), _("proposal refused, never in force")))
+    else:
+        for item in raw:
             if not isinstance(item, dict):
                 continue
-            kind = item.get("kind", "")
-            label = str(MeasureKind(kind).label) if kind in MeasureKind.values else kind
-            if item.get("amount"):
-                label += f" ¥{item['amount']}"
-            if item.get("awaiting_approval"):
-                label += f" ({_('awaiting second approval')})"
-            parts.append(label)
-        if details.get("reversals"):
-            parts.append(str(_("deposit deductions given back")))
-        if details.get("extra_reason"):
-            parts.append(
-                f"{_('Why measures beyond the table (MS-7.2)')}: {details['extra_reason']}"
+            lines.append(
+                measure_phrase(
+                    kind=item.get("kind", ""),
+                    product=products.get(item.get("product")),
+                    amount=item.get("amount"),
+                    starts_at=item.get("starts_at"),
+                    ends_at=item.get("ends_at"),
+                    state=_event_state(event.action, item),
+                )
             )
-        return "; ".join(parts) or "-"
+    for pk in details.get("lifted") or []:
+        lines.append(format_html("{} — {}", by_id(pk), _("lifted")))
+    for ref in details.get("reversals") or []:
+        lines.append(format_html("{}: {}", _("Deduction given back"), execution_shown(str(ref))))
+    for pk in details.get("eviction_stays") or []:
+        lines.append(
+            format_html("{} — {}", by_id(pk), _("stays: an eviction cannot be undone (MS-8.3)"))
+        )
+    if details.get("extra_reason"):
+        lines.append(
+            format_html(
+                "{}: {}", _("Why measures beyond the table (MS-7.2)"), details["extra_reason"]
+            )
+        )
+    return html_list(lines)
 
 
 class EvidenceInline(admin.TabularInline):
@@ -340,6 +588,38 @@ class ApprovalQueueFilter(admin.SimpleListFilter):
                 proposed_by=request.user
             )
         return queryset
+
+
+class ViolationFilter(admin.SimpleListFilter):
+    """The violation table's rows by name (in the user's language) and code, not codes alone.
+    Same parameter as Django's own filter, so links to the list keep working."""
+
+    title = _("violation")
+    parameter_name = "violation__id__exact"
+
+    def lookups(self, request, model_admin):
+        return [
+            (vtype.pk, f"{violation_name(version)} ({vtype.code})" if version else vtype.code)
+            for vtype, version in violation_rows()
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and str(value).isdigit():
+            return queryset.filter(violation_id=int(value))
+        return queryset
+
+
+def violation_rows() -> list[tuple[ViolationType, ViolationVersion | None]]:
+    """Every row of the table with its version in force today (two queries)."""
+    today = timezone.localdate()
+    types = list(ViolationType.objects.order_by("pk"))
+    current: dict[int, ViolationVersion] = {}
+    for version in ViolationVersion.objects.filter(effective_from__lte=today).order_by(
+        "violation_id", "-effective_from"
+    ):
+        current.setdefault(version.violation_id, version)
+    return [(vtype, current.get(vtype.pk)) for vtype in types]
 
 
 # --- penalty cases --------------------------------------------------------------------------
@@ -396,7 +676,7 @@ class CaseAddForm(forms.ModelForm):
 
 
 @admin.register(PenaltyCase)
-class PenaltyCaseAdmin(ExportMixin, SimpleHistoryAdmin):
+class PenaltyCaseAdmin(ViewerMixin, ExportMixin, SimpleHistoryAdmin):
     resource_classes = [PenaltyCaseResource]
     formats = [CSV, XLSX]
     # CSV exports with a BOM: Excel on Chinese Windows reads BOM-less CSV as GB18030 (issue 9).
@@ -404,15 +684,15 @@ class PenaltyCaseAdmin(ExportMixin, SimpleHistoryAdmin):
     list_display = (
         "reference",
         "vendor",
-        "violation",
+        "violation_column",
         "status",
         "occurred_at",
         "source",
         "waiting_approval_flag",
         "measure_count",
     )
-    list_select_related = ("vendor", "violation")
-    list_filter = ("status", ApprovalQueueFilter, "source", "violation")
+    list_select_related = ("vendor", "violation", "violation_version")
+    list_filter = ("status", ApprovalQueueFilter, "source", ViolationFilter)
     search_fields = ("reference", "vendor__name", "vendor__credit_code")
     raw_id_fields = ("vendor", "product")
     inlines = [MeasureInline, EvidenceInline, EventInline]
@@ -438,6 +718,39 @@ class PenaltyCaseAdmin(ExportMixin, SimpleHistoryAdmin):
             .annotate(waiting_approval=Exists(waiting), measures_n=Subquery(counts))
         )
 
+    @admin.display(description=_("violation"), ordering="violation__code")
+    def violation_column(self, obj: PenaltyCase):
+        # The name of the row that judged the case (MS-9.2), beside its code.
+        return violation_shown(obj.violation.code, obj.violation_version)
+
+    @admin.display(description=_("violation"))
+    def violation_detail(self, obj: PenaltyCase):
+        version = obj.violation_version
+        return format_html(
+            "{} · {}",
+            admin_link(
+                "compliance.violationtype",
+                obj.violation_id,
+                violation_shown(obj.violation.code, version),
+            ),
+            version.get_level_display(),
+        )
+
+    @admin.display(description=_("judged by table version"))
+    def table_version(self, obj: PenaltyCase):
+        version = obj.violation_version
+        text = _("in force from %(day)s (MS-9.2)") % {"day": version.effective_from.isoformat()}
+        return admin_link("compliance.violationversion", version.pk, text)
+
+    @admin.display(description=_("import job"))
+    def import_job_shown(self, obj: PenaltyCase):
+        if obj.import_job_id is None:
+            return "-"
+        if not may_view("compliance.importjob"):
+            return str(obj.import_job)
+        url = reverse("admin:compliance_penaltycase_import_job", args=[obj.import_job_id])
+        return format_html('<a href="{}">{}</a>', url, obj.import_job)
+
     @admin.display(boolean=True, description=_("waits for 2nd approval"))
     def waiting_approval_flag(self, obj: PenaltyCase) -> bool:
         return bool(getattr(obj, "waiting_approval", False))
@@ -458,8 +771,8 @@ class PenaltyCaseAdmin(ExportMixin, SimpleHistoryAdmin):
             "reference",
             "status",
             "vendor",
-            "violation",
-            "violation_version",
+            "violation_detail",
+            "table_version",
             "product",
             "content",
             "occurred_at",
@@ -467,7 +780,7 @@ class PenaltyCaseAdmin(ExportMixin, SimpleHistoryAdmin):
             "evidence_url",
             "reporter",
             "source",
-            "import_job",
+            "import_job_shown",
             "created_by",
             "created_at",
             "decision_reason",
@@ -531,6 +844,11 @@ class PenaltyCaseAdmin(ExportMixin, SimpleHistoryAdmin):
                 "import/<int:job_id>/",
                 self.admin_site.admin_view(self.import_job_view),
                 name="compliance_penaltycase_import_job",
+            ),
+            path(
+                "import/template.<str:file_format>",
+                self.admin_site.admin_view(self.import_template_view),
+                name="compliance_penaltycase_import_template",
             ),
             path(
                 "<path:object_id>/do/<str:action>/",
@@ -634,6 +952,9 @@ class PenaltyCaseAdmin(ExportMixin, SimpleHistoryAdmin):
             plan = self._preview(case, action, extras)
         except DomainError as exc:
             error = str(exc)
+        # MS-7 / MS-8.3: the proposer is not offered their own second approval (a POST is
+        # still refused by the service, with its message).
+        own_proposal = action == "approve" and _proposed_by(case, request.user)
         if valid and "confirm" in request.POST and not error:
             try:
                 self._perform(request, case, action, form.cleaned_data, extras)
@@ -650,17 +971,36 @@ class PenaltyCaseAdmin(ExportMixin, SimpleHistoryAdmin):
             "title": f"{spec.label}: {case.reference}",
             "case": case,
             "object": case,
+            "violation_text": violation_shown(case.violation.code, case.violation_version),
             "spec": spec,
             "form": form,
             "measure_forms": measure_forms,
             "plan": plan,
+            "plan_rows": [_plan_row(item) for item in plan],
+            "plan_waits": any(item.waits for item in plan),
+            "plan_immediate": [_plan_row(i) for i in plan if not i.skipped and not i.waits],
+            "plan_waiting": [_plan_row(i) for i in plan if not i.skipped and i.waits],
+            "plan_causes": sorted(
+                {i.label for i in plan if not i.skipped and i.needs_approval}, key=str
+            ),
+            "own_proposal": own_proposal,
             "error": error,
             "change_url": change_url,
-            "waiting": list(
-                case.measures.filter(awaiting_approval=True, lifted_at__isnull=True)
+            "waiting": [
+                {
+                    "text": measure_phrase(
+                        kind=m.kind,
+                        product=m.product,
+                        amount=m.amount,
+                        starts_at=m.starts_at,
+                        ends_at=m.ends_at,
+                    ),
+                    "proposer": m.created_by,
+                }
+                for m in case.measures.filter(awaiting_approval=True, lifted_at__isnull=True)
                 .select_related("product", "created_by")
                 .order_by("pk")
-            )
+            ]
             if action in ("approve", "reject")
             else [],
             "open_measures": list(
@@ -679,8 +1019,9 @@ class PenaltyCaseAdmin(ExportMixin, SimpleHistoryAdmin):
         return TemplateResponse(request, "admin/compliance/action.html", context)
 
     def _preview(self, case, action, extras) -> list[svc.PlannedMeasure]:
+        # The service's own plans: what the page shows is what the action does.
         if action == "apply":
-            return svc.penalty_plan(case=case, extra=extras)
+            return svc.penalty_apply_plan(case=case, extra=extras).measures
         if action == "add_measure" and extras:
             return svc.penalty_plan(case=case, extra=extras)[-len(extras) :]
         return []
@@ -742,8 +1083,24 @@ class PenaltyCaseAdmin(ExportMixin, SimpleHistoryAdmin):
             "opts": self.opts,
             "title": _("Import penalty cases"),
             "form": form,
+            "columns": import_columns(),
+            "time_formats": importing.accepted_time_formats(),
+            "preview_rows": importing.PREVIEW_ROWS,
         }
         return TemplateResponse(request, "admin/compliance/import_form.html", context)
+
+    def import_template_view(self, request: HttpRequest, file_format: str) -> HttpResponse:
+        """The file to fill in: the import's columns, headed in the user's language."""
+        if not request.user.has_perm(IMPORT_PERMISSION):
+            raise PermissionDenied
+        if file_format not in ("csv", "xlsx"):
+            raise Http404
+        content, content_type = import_template(file_format)
+        response = HttpResponse(content, content_type=content_type)
+        stem = _("penalty-cases-template")
+        name = f"{stem}.{file_format}"
+        response.headers["Content-Disposition"] = content_disposition_header(True, name)
+        return response
 
     def import_job_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
         if not request.user.has_perm(IMPORT_PERMISSION):
@@ -767,17 +1124,200 @@ class PenaltyCaseAdmin(ExportMixin, SimpleHistoryAdmin):
             "can_start": job.status == ImportJob.Status.CHECKED
             and not job.error_rows
             and job.new_rows > 0,
+            "preview": _job_preview(job),
+            "preview_limit": importing.PREVIEW_ROWS,
         }
         return TemplateResponse(request, "admin/compliance/import_job.html", context)
+
+
+def _plan_row(item: svc.PlannedMeasure) -> dict[str, Any]:
+    """One planned measure as the preview shows it: when it takes effect and until when."""
+    if item.days:
+        length = ngettext("%(days)s day", "%(days)s days", item.days) % {"days": item.days}
+    else:
+        length = ""
+    if item.skipped:
+        starts, ends = "-", "-"
+    elif item.waits:
+        starts = str(_("on the second approval"))
+        ends = (
+            str(_("%(length)s after the approval") % {"length": length})
+            if length
+            else str(_("no end (until lifted)"))
+        )
+    else:
+        at_once = _("at once")
+        starts = f"{timezone.localtime(item.starts_at):%Y-%m-%d %H:%M} ({at_once})"
+        ends = (
+            f"{timezone.localtime(item.ends_at):%Y-%m-%d %H:%M} ({length})"
+            if item.ends_at
+            else str(_("no end (until lifted)"))
+        )
+    if item.kind in ONE_SHOT_KINDS and not item.skipped:
+        ends = str(_("carried out once"))
+    return {
+        "label": item.label,
+        "extra": item.extra,
+        "skipped": item.skipped,
+        "waits": item.waits,
+        "needs_approval": item.needs_approval,
+        "product": item.product,
+        "amount": money(item.amount) if item.amount is not None else "-",
+        "length": length,
+        "starts": starts,
+        "ends": ends,
+        "affected": item.affected_products,
+    }
+
+
+# What each column of the import holds (shown on the import page and in the template).
+COLUMN_HELP = {
+    "reference": _("Unique; a reference already imported with the same data is skipped."),
+    "vendor": _("The vendor's unified social credit code (18 characters) or its vendor ID."),
+    "violation": _("A code of the violation table, e.g. SPAM_AD."),
+    "occurred_at": _("When the conduct happened, China time; a date alone means 00:00."),
+    "product": _("Optional: the product's ID; it must belong to the vendor."),
+    "description": _("What happened."),
+    "evidence_url": _("Optional: a https:// link to the evidence."),
+    "reporter": _("Who reported it (at most 100 characters)."),
+}
+
+
+def import_columns() -> list[dict[str, Any]]:
+    return [
+        {
+            "zh": importing.ZH_COLUMN_LABELS[key],
+            "en": importing.COLUMN_LABELS[key],
+            "required": key in importing.REQUIRED,
+            "help": COLUMN_HELP[key],
+        }
+        for key in importing.COLUMNS
+    ]
+
+
+def import_template(file_format: str) -> tuple[bytes, str]:
+    """CSV (UTF-8 with BOM, for Excel on Chinese Windows) or XLSX with the header row only
+    (an example row would be imported if left in); the XLSX explains the columns, the date
+    formats and the violation codes on a second sheet, which the import does not read."""
+    headers = importing.template_headers()
+    if file_format == "csv":
+        buffer = io.StringIO()
+        csv.writer(buffer).writerow(headers)
+        return buffer.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8"
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = str(_("Cases"))
+    sheet.append(headers)
+    for index, key in enumerate(importing.COLUMNS, start=1):
+        letter = get_column_letter(index)
+        sheet[f"{letter}1"].font = Font(bold=True)
+        sheet.column_dimensions[letter].width = 24 if key != "description" else 40
+        if key in ("reference", "vendor", "product"):
+            # Text: an 18-digit credit code typed in Excel would become 9.1E+17.
+            sheet.column_dimensions[letter].number_format = "@"
+    sheet.freeze_panes = "A2"
+    notes = book.create_sheet(str(_("Instructions")))
+    notes.append([str(_("Column")), str(_("Required")), str(_("What it holds"))])
+    chinese = headers[0] == importing.ZH_COLUMN_LABELS["reference"]
+    for column in import_columns():
+        notes.append(
+            [
+                column["zh"] if chinese else column["en"],
+                str(_("yes") if column["required"] else _("no")),
+                str(column["help"]),
+            ]
+        )
+    notes.append([])
+    notes.append([str(_("Accepted date and time formats (China time)"))])
+    for example in importing.accepted_time_formats():
+        notes.append([example])
+    notes.append([str(_("Excel date cells are read as they are."))])
+    notes.append([])
+    notes.append([str(_("Violation codes")), "", str(_("Name"))])
+    for vtype, version in violation_rows():
+        if not vtype.retired:
+            notes.append([vtype.code, "", violation_name(version)])
+    notes.append([])
+    notes.append([str(_("Only the first sheet is imported; this sheet is ignored."))])
+    for letter, width in (("A", 34), ("B", 10), ("C", 70)):
+        notes.column_dimensions[letter].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return (
+        out.getvalue(),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def _job_preview(job: ImportJob) -> list[dict[str, Any]]:
+    """The first rows of a checked file as they will be created: parsed values with names,
+    errors per row. Read from the stored file (only those rows), so it is what the import
+    will read."""
+    if job.status != ImportJob.Status.CHECKED or not job.file:
+        return []
+    try:
+        with job.file.open("rb") as handle:
+            data = handle.read()
+        rows = importing.preview_rows(data, job.original_name)
+    except (importing.FileRejected, OSError):
+        return []
+    return preview_display(rows)
+
+
+def preview_display(rows: list[importing.PreviewRow]) -> list[dict[str, Any]]:
+    """Names for the ids the rows parse to (four queries for the whole preview)."""
+    from vendors.models import Vendor
+
+    vendor_ids = {r.values.get("vendor_id") for r in rows} - {None}
+    product_ids = {r.values.get("product_id") for r in rows} - {None}
+    version_ids = {r.values.get("violation_version_id") for r in rows} - {None}
+    type_ids = {r.values.get("violation_id") for r in rows} - {None}
+    vendors = {v.pk: v for v in Vendor.objects.filter(pk__in=vendor_ids)}
+    products = {p.pk: p for p in Product.objects.filter(pk__in=product_ids)}
+    versions = {v.pk: v for v in ViolationVersion.objects.filter(pk__in=version_ids)}
+    codes = dict(ViolationType.objects.filter(pk__in=type_ids).values_list("pk", "code"))
+    status_labels = {
+        "new": _("new"),
+        "unchanged": _("unchanged (already imported)"),
+        "error": _("error"),
+    }
+    shown = []
+    for row in rows:
+        v = row.values
+        vendor = vendors.get(v.get("vendor_id"))
+        version = versions.get(v.get("violation_version_id"))
+        code = codes.get(v.get("violation_id"), row.cells.get("violation", ""))
+        when = v.get("occurred_at")
+        shown.append(
+            {
+                "number": row.number,
+                "status": row.status,
+                "status_label": status_labels.get(row.status, row.status),
+                "reference": v.get("reference") or row.cells.get("reference", ""),
+                "vendor": f"{vendor.name} ({vendor.credit_code})" if vendor else "",
+                "violation": violation_shown(code, version) if code else "",
+                "occurred_at": f"{timezone.localtime(when):%Y-%m-%d %H:%M}" if when else "",
+                "product": str(products[v["product_id"]]) if v.get("product_id") else "",
+                "description": v.get("description") or "",
+                "evidence_url": v.get("evidence_url") or "",
+                "reporter": v.get("reporter") or "",
+                "errors": [f"{e.column}: {e.message}" for e in row.errors],
+                "cells": row.cells,
+            }
+        )
+    return shown
 
 
 class ImportForm(forms.Form):
     file = forms.FileField(
         label=_("CSV or XLSX file"),
         help_text=_(
-            "Columns: case reference, vendor (credit code or vendor ID), violation code, "
-            "occurred at (China time), product (optional), description, evidence URL "
-            "(optional), reporter. Headers in Chinese or English. UTF-8, GB18030 or XLSX."
+            "The columns and date formats are listed above. Headers in Chinese or English. "
+            "UTF-8, GB18030 or XLSX."
         ),
     )
 
@@ -852,20 +1392,66 @@ class InForceFilter(admin.SimpleListFilter):
 
 
 @admin.register(AppliedMeasure)
-class AppliedMeasureAdmin(SimpleHistoryAdmin):
+class AppliedMeasureAdmin(ViewerMixin, SimpleHistoryAdmin):
     list_display = (
         "kind",
         "vendor",
         "product",
-        "cause_type",
-        "cause_id",
+        "cause_shown",
         "starts_at",
         "ends_at",
-        "amount",
+        "amount_shown",
         "awaiting_approval",
         "lifted_at",
     )
-    list_select_related = ("vendor", "product")
+    list_select_related = ("vendor", "product", "penalty_case")
+    fields = (
+        "kind",
+        "vendor",
+        "product",
+        "cause_shown",
+        "reason",
+        "starts_at",
+        "ends_at",
+        "amount_shown",
+        "created_by",
+        "created_at",
+        "awaiting_approval",
+        "approved_by",
+        "approved_at",
+        "executed_at",
+        "execution",
+        "lifted_at",
+        "lifted_by",
+        "lift_reason",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("cause"), ordering="cause_type")
+    def cause_shown(self, obj: AppliedMeasure):
+        """The cause by name with a link to it (the stored reference is an id or a code)."""
+        label = obj.get_cause_type_display()
+        ref = obj.cause_id or ""
+        if obj.cause_type == CauseType.PENALTY and obj.penalty_case_id:
+            target = admin_link("compliance.penaltycase", obj.penalty_case_id, obj.penalty_case)
+        elif obj.cause_type == CauseType.SAAS_DELIVERY and ref.isdigit():
+            target = admin_link("orders.deliveryfailure", int(ref), f"#{ref}")
+        elif obj.cause_type == CauseType.DEPOSIT_TOPUP and ref.isdigit():
+            target = admin_link("vendors.topupobligation", int(ref), f"#{ref}")
+        elif obj.cause_type == CauseType.REFUND_RATE and ref:
+            target = format_html("{} {}", _("evaluated on"), ref)
+        else:
+            target = ref
+        return format_html("{} · {}", label, target) if target else label
+
+    @admin.display(description=AppliedMeasure._meta.get_field("amount").verbose_name)
+    def amount_shown(self, obj: AppliedMeasure) -> str:
+        return money(obj.amount)
+
+    @admin.display(description=AppliedMeasure._meta.get_field("execution_ref").verbose_name)
+    def execution(self, obj: AppliedMeasure):
+        return execution_shown(obj.execution_ref) if obj.execution_ref else "-"
+
     list_filter = (InForceFilter, "kind", "cause_type")
     search_fields = ("vendor__name", "vendor__credit_code", "cause_id")
     change_form_template = "admin/compliance/appliedmeasure/change_form.html"
@@ -947,8 +1533,21 @@ class ViolationVersionAdmin(SimpleHistoryAdmin):
         return super().get_queryset(request).prefetch_related("measures")
 
     @admin.display(description=_("measures"))
-    def measure_list(self, obj: ViolationVersion) -> str:
-        return ", ".join(str(m) for m in obj.measures.all())
+    def measure_list(self, obj: ViolationVersion):
+        return format_html_join(
+            ", ",
+            "{}",
+            (
+                (
+                    measure_phrase(
+                        kind=m.kind,
+                        amount=m.amount,
+                        days=m.duration_days,
+                    ),
+                )
+                for m in obj.measures.all()
+            ),
+        )
 
     def has_change_permission(self, request, obj=None) -> bool:
         if obj is not None and obj.cases.exists():
@@ -981,18 +1580,21 @@ class ViolationTypeAdmin(SimpleHistoryAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                current_name=Subquery(latest.values("name_zh")[:1]),
+                current_name_zh=Subquery(latest.values("name_zh")[:1]),
+                current_name_en=Subquery(latest.values("name_en")[:1]),
                 current_level=Subquery(latest.values("level")[:1]),
             )
         )
 
     @admin.display(description=_("type (in force today)"))
     def current_name(self, obj) -> str:
-        return obj.current_name or ""
+        chinese = (get_language() or "zh-hans").startswith("zh")
+        return (obj.current_name_zh if chinese else obj.current_name_en) or "-"
 
     @admin.display(description=_("level"))
     def current_level(self, obj) -> str:
-        return obj.current_level or ""
+        levels = dict(ViolationLevel.choices)
+        return str(levels.get(obj.current_level, obj.current_level or "-"))
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

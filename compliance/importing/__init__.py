@@ -97,6 +97,18 @@ class CellError:
 
 
 @dataclass
+class PreviewRow:
+    """One row as the import will read it: the cells, the values they parse to, and what
+    is wrong with them (issue 12 §3: the rows to be created are shown before confirm)."""
+
+    number: int  # as numbered in the spreadsheet (header = row 1)
+    status: str  # "new", "unchanged" or "error"
+    cells: dict[str, str]  # column → the text in the file
+    values: dict[str, Any]  # column → parsed value (ids, aware datetime…), None if unparsed
+    errors: list[CellError] = field(default_factory=list)
+
+
+@dataclass
 class ImportReport:
     total: int = 0
     new: int = 0
@@ -105,6 +117,7 @@ class ImportReport:
     errors: list[CellError] = field(default_factory=list)
     rows: list[tuple[int, str, str]] = field(default_factory=list)  # (row, reference, status)
     written: int = 0
+    preview: list[PreviewRow] = field(default_factory=list)
 
     @property
     def has_errors(self) -> bool:
@@ -124,9 +137,12 @@ class Table:
 # --- reading --------------------------------------------------------------------------------
 
 
-def read_table(data: bytes, filename: str = "", limits: Limits | None = None) -> Table:
-    """Read a CSV or XLSX file into rows; raise `FileRejected` with a clear message."""
-    raw_rows = read_rows(data, filename, limits)
+def read_table(
+    data: bytes, filename: str = "", limits: Limits | None = None, *, stop_after: int = 0
+) -> Table:
+    """Read a CSV or XLSX file into rows; raise `FileRejected` with a clear message.
+    `stop_after` > 0: only the header and the first `stop_after` cases (the preview)."""
+    raw_rows = read_rows(data, filename, limits, stop_after=stop_after + 1 if stop_after else 0)
     if not raw_rows:
         raise FileRejected(_("The file is empty."))
     headers = [str(h).strip() if h is not None else "" for h in raw_rows[0]]
@@ -302,8 +318,11 @@ def check_rows(
     *,
     now: dt.datetime | None = None,
     progress: Callable[[int], None] | None = None,
+    preview: int = 0,
 ) -> tuple[ImportReport, list[dict[str, Any]]]:
-    """Validate every row; returns the report and the new rows ready to write."""
+    """Validate every row; returns the report and the new rows ready to write.
+    The first `preview` rows are also kept in `report.preview`, parsed as they will be
+    written (the very values `write_rows` gets)."""
     now = now or timezone.now()
     look = _lookups(table)
     c = table.columns
@@ -413,6 +432,7 @@ def check_rows(
                 fail("evidence_url", _("at most 500 characters."))
 
         status = "error"
+        data: dict[str, Any] | None = None
         if not errors:
             data = {
                 "reference": reference,
@@ -470,6 +490,27 @@ def check_rows(
         if len(report.rows) < MAX_ERRORS_KEPT or errors:
             if len(report.rows) < 5 * MAX_ERRORS_KEPT:
                 report.rows.append((number, reference, "error" if errors else status))
+        if offset < preview:
+            report.preview.append(
+                PreviewRow(
+                    number=number,
+                    status="error" if errors else status,
+                    cells={key: _text(_cell(row, i)) for key, i in c.items()},
+                    values=data
+                    or {
+                        "reference": reference or None,
+                        "vendor_id": vendor_id,
+                        "violation_id": violation.pk if violation is not None else None,
+                        "violation_version_id": version_id,
+                        "occurred_at": occurred_at,
+                        "product_id": product_id,
+                        "description": description or None,
+                        "evidence_url": evidence_url or None,
+                        "reporter": reporter or None,
+                    },
+                    errors=list(errors),
+                )
+            )
         if progress and offset and offset % 10000 == 0:
             progress(offset)
     return report, new_rows
@@ -611,6 +652,11 @@ def _write_copy(cases: list[dict[str, Any]], *, user_id: Any, now: dt.datetime, 
         )
 
 
+class CheckChanged(FileRejected):
+    """The file checks differently than when it was previewed (a case was recorded, a
+    vendor changed… meanwhile): nothing is written; checking it again shows the new result."""
+
+
 def import_cases(
     data: bytes,
     *,
@@ -619,13 +665,36 @@ def import_cases(
     actor: Any,
     job: Any = None,
     progress: Callable[[int], None] | None = None,
+    expected: tuple[int, int] | None = None,
 ) -> ImportReport:
     """Check a file and, unless `dry_run` or any row has an error, write its new cases.
 
+    `expected` (new, unchanged): what the reviewer saw when they confirmed; if the check
+    now says otherwise, `CheckChanged` is raised and nothing is written (issue 12 §3:
+    confirm creates exactly what was previewed).
     Raises `FileRejected` for a file that cannot be read at all.
     """
     table = read_table(data, filename)
     report, new_rows = check_rows(table, progress=progress)
+    if (
+        not dry_run
+        and expected is not None
+        and not report.has_errors
+        and (report.new, report.unchanged) != tuple(expected)
+    ):
+        raise CheckChanged(
+            _(
+                "Nothing was imported: the file now checks as %(new)s new and %(unchanged)s "
+                "unchanged cases, not %(was_new)s and %(was_unchanged)s as previewed. Check it "
+                "again and confirm what it shows."
+            )
+            % {
+                "new": report.new,
+                "unchanged": report.unchanged,
+                "was_new": expected[0],
+                "was_unchanged": expected[1],
+            }
+        )
     if dry_run or report.has_errors or not new_rows:
         return report
     reason = _("Imported from %(file)s") % {"file": filename or "file"}
@@ -635,3 +704,35 @@ def import_cases(
 
 def iter_messages(report: ImportReport) -> Iterable[str]:
     yield from report.error_messages()
+
+
+# --- the preview, the template and the formats the import page states ----------------------
+
+PREVIEW_ROWS = 20
+
+
+def preview_rows(data: bytes, filename: str = "", rows: int = PREVIEW_ROWS) -> list[PreviewRow]:
+    """The first `rows` cases of a file, checked as the import checks them (reads only them).
+    A row's result does not depend on later rows (a duplicate is reported at its second
+    occurrence), so these are the results of the whole file's check for those rows."""
+    table = read_table(data, filename, stop_after=rows)
+    report, _new = check_rows(table, preview=rows)
+    return report.preview
+
+
+def template_headers(language: str | None = None) -> list[str]:
+    """The template's header row in the user's language; the import reads both."""
+    lang = language or translation.get_language() or "zh-hans"
+    labels = ZH_COLUMN_LABELS if lang.startswith("zh") else COLUMN_LABELS
+    return [labels[key] for key in COLUMNS]
+
+
+EXAMPLE_MOMENT = dt.datetime(2024, 5, 31, 14, 30, 0)
+
+
+def accepted_time_formats() -> list[str]:
+    """Examples of every date/time form the import reads, from the parser's own lists."""
+    examples = [EXAMPLE_MOMENT.strftime(fmt) for fmt in _DATETIME_FORMATS]
+    examples += [EXAMPLE_MOMENT.strftime(fmt) for fmt in _DATE_FORMATS]
+    examples.append("2024-05-31T14:30:00+08:00")
+    return list(dict.fromkeys(examples))

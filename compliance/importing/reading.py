@@ -91,24 +91,33 @@ def is_xlsx(data: bytes, filename: str = "") -> bool:
     return data.startswith(b"PK\x03\x04") or filename.lower().endswith(".xlsx")
 
 
-def read_rows(data: bytes, filename: str = "", limits: Limits | None = None) -> list[list[Any]]:
-    """The file's non-blank rows (header first), each without trailing empty cells."""
+def read_rows(
+    data: bytes, filename: str = "", limits: Limits | None = None, *, stop_after: int = 0
+) -> list[list[Any]]:
+    """The file's non-blank rows (header first), each without trailing empty cells.
+
+    `stop_after` > 0 reads only that many rows (header included) and stops: the import page's
+    preview of the first rows does not read a large file to its end."""
     limits = limits or Limits.from_settings()
     if not data or not data.strip():
         raise FileRejected(_("The file is empty."))
     if is_xlsx(data, filename):
-        return _read_xlsx(data, limits)
+        return _read_xlsx(data, limits, stop_after)
     if _looks_binary(data):
         raise FileRejected(_("This is not a CSV or XLSX file (it contains binary data)."))
-    return _read_csv(data, limits)
+    return _read_csv(data, limits, stop_after)
 
 
 # --- the caps, shared by both formats ---------------------------------------------------------
 
 
-def _collect(raw_rows: Iterable[Iterable[Any]], limits: Limits) -> list[list[Any]]:
+def _collect(
+    raw_rows: Iterable[Iterable[Any]], limits: Limits, stop_after: int = 0
+) -> list[list[Any]]:
     rows: list[list[Any]] = []
     for raw in raw_rows:
+        if stop_after and len(rows) >= stop_after:
+            break
         row = list(raw)
         while row and (row[-1] is None or (isinstance(row[-1], str) and not row[-1].strip())):
             row.pop()
@@ -198,14 +207,14 @@ def _dialect(first_line: str) -> str:
     return "excel-tab" if first_line.count("\t") > first_line.count(",") else "excel"
 
 
-def _read_csv(data: bytes, limits: Limits) -> list[list[Any]]:
+def _read_csv(data: bytes, limits: Limits, stop_after: int = 0) -> list[list[Any]]:
     encoding, skip = _encoding(data)
     stream = io.TextIOWrapper(io.BytesIO(data[skip:] if skip else data), encoding, newline="")
     try:
         first = stream.readline(limits.max_cell_chars * limits.max_columns)
         stream.seek(0)
         reader = csv.reader(stream, dialect=_dialect(first))
-        return _collect(_csv_records(reader, limits), limits)
+        return _collect(_csv_records(reader, limits), limits, stop_after)
     except UnicodeDecodeError as exc:
         raise FileRejected(
             _("The file's text is damaged or cut short (%(encoding)s, byte %(pos)s).")
@@ -268,7 +277,7 @@ def _check_zip(data: bytes, limits: Limits) -> None:
         )
 
 
-def _read_xlsx(data: bytes, limits: Limits) -> list[list[Any]]:
+def _read_xlsx(data: bytes, limits: Limits, stop_after: int = 0) -> list[list[Any]]:
     from defusedxml import DefusedXmlException
     from openpyxl import load_workbook
 
@@ -287,6 +296,7 @@ def _read_xlsx(data: bytes, limits: Limits) -> list[list[Any]]:
                     max_row=EXCEL_MAX_ROWS, max_col=limits.max_columns + 1, values_only=True
                 ),
                 limits,
+                stop_after,
             )
         finally:
             workbook.close()

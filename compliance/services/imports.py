@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from compliance.importing import FileRejected, ImportReport, import_cases
+from compliance.importing import CheckChanged, FileRejected, ImportReport, import_cases
 from compliance.models import ImportJob
 from marketplace.exceptions import PermissionDenied, StateConflict, ValidationFailed
 
@@ -193,7 +193,11 @@ def import_job_run(*, job_id: int) -> ImportJob:
                 actor=job.created_by,
                 job=job,
                 progress=_beat(job_id),
+                # Issue 12 §3: confirm creates exactly what the reviewer previewed.
+                expected=(job.new_rows, job.unchanged_rows),
             )
+        except CheckChanged as exc:
+            _fail(job, exc.message, refused=False)  # the file stays: "Retry" checks it again
         except FileRejected as exc:
             _fail(job, exc.message, refused=True)
         except Exception:

@@ -77,7 +77,10 @@ class PlannedMeasure:
     amount: Decimal | None
     starts_at: dt.datetime
     ends_at: dt.datetime | None
-    needs_approval: bool
+    needs_approval: bool  # the kind needs a second approver (evict, ban, deduction)
+    # Created waiting for the second approver, without effect until then. Applying a case
+    # makes every measure wait when one needs approval (`penalty_apply_plan`).
+    waits: bool = False
     extra: bool = False
     skipped: str = ""
     affected_products: list[Product] = field(default_factory=list)
@@ -309,6 +312,7 @@ def penalty_plan(
             starts_at=start,
             ends_at=start + dt.timedelta(days=days) if days else None,
             needs_approval=kind in SECOND_APPROVAL_KINDS,
+            waits=kind in SECOND_APPROVAL_KINDS,
             extra=is_extra,
         )
         if kind == MeasureKind.DELIST_PRODUCT and target is None:
@@ -316,6 +320,31 @@ def penalty_plan(
         item.affected_products = _affected_products(case, kind, target)
         plan.append(item)
     return plan
+
+
+@dataclass
+class ApplyPlan:
+    """What `penalty_apply` will create, and which of it takes effect at once."""
+
+    measures: list[PlannedMeasure]
+
+    @property
+    def waits(self) -> bool:
+        return any(item.waits for item in self.measures)
+
+
+def penalty_apply_plan(
+    *, case: PenaltyCase, extra: Sequence[ExtraMeasure] = (), at: dt.datetime | None = None
+) -> ApplyPlan:
+    """The plan `penalty_apply` carries out, for its preview too (one function, so the page
+    cannot promise what applying does not do). MS-7 / MS-8.3: when any measure is an evict,
+    ban or deduction, the penalty is one decision for the second approver: every measure of
+    the case waits with it, and nothing takes effect before the approval."""
+    plan = penalty_plan(case=case, extra=extra, at=at)
+    waits = any(item.needs_approval and not item.skipped for item in plan)
+    for item in plan:
+        item.waits = waits and not item.skipped
+    return ApplyPlan(measures=plan)
 
 
 def _affected_products(case: PenaltyCase, kind: str, product: Product | None) -> list[Product]:
@@ -340,7 +369,6 @@ def _create_measures(
     case: PenaltyCase,
     plan: Iterable[PlannedMeasure],
     *,
-    awaiting: bool,
     actor: Any,
     reason: str,
 ) -> list[AppliedMeasure]:
@@ -359,7 +387,7 @@ def _create_measures(
                 starts_at=item.starts_at,
                 ends_at=item.ends_at,
                 amount=item.amount,
-                awaiting_approval=awaiting,
+                awaiting_approval=item.waits,
                 actor=actor,
                 reason=reason,
                 recompute=False,
@@ -396,11 +424,12 @@ def penalty_apply(
         if case.status in (CaseStatus.PENDING_APPROVAL, CaseStatus.APPLIED):
             return case  # a retried click or a concurrent twin: applied once only
         before = case.status
-        plan = penalty_plan(case=case, extra=extra, at=moment)
-        needs_approval = any(item.needs_approval and not item.skipped for item in plan)
-        why = reason if not extra else f"{reason} / {_('extra measures')!s}: {extra_reason}"
+        plan = penalty_apply_plan(case=case, extra=extra, at=moment)
+        needs_approval = plan.waits
+        extra_label = _("extra measures")  # not inside the f-string: makemessages finds it
+        why = reason if not extra else f"{reason} / {extra_label!s}: {extra_reason}"
         _transition(case, "propose" if needs_approval else "apply", actor)
-        measures = _create_measures(case, plan, awaiting=needs_approval, actor=actor, reason=why)
+        measures = _create_measures(case, plan.measures, actor=actor, reason=why)
         case.decision_reason = why
         if needs_approval:
             case.proposed_by = actor if getattr(actor, "pk", None) else None
@@ -524,10 +553,8 @@ def penalty_measure_add(
         (item,) = penalty_plan(case=case, extra=[extra], at=moment)[-1:]
         if item.skipped:
             raise ValidationFailed(item.skipped, code="product_required")
-        (measure,) = _create_measures(
-            case, [item], awaiting=item.needs_approval, actor=actor, reason=reason
-        )
-        if not item.needs_approval:
+        (measure,) = _create_measures(case, [item], actor=actor, reason=reason)
+        if not item.waits:
             vendor_state_recompute(
                 vendor_ids=[case.vendor_id], at=moment, actor=actor, reason=f"{case}: {reason}"
             )
