@@ -15,9 +15,11 @@ from django.utils import timezone
 
 from marketplace.money import ZERO, to_money
 from marketplace.timeutils import china_date
+from marketplace.workcalendar import WorkCalendar
 from vendors.identity import normalise_identity
 from vendors.models import (
     BannedIdentity,
+    Category,
     DepositEntry,
     DepositTier,
     OnboardingApplication,
@@ -195,3 +197,105 @@ def open_obligations(vendor: Vendor | None = None) -> QuerySet[TopUpObligation]:
 def overdue_obligations(*, at: dt.datetime) -> QuerySet[TopUpObligation]:
     """Open obligations whose due time has passed at `at` (for the sweep; one query)."""
     return open_obligations().filter(due_at__lt=at)
+
+
+# --- deadlines in working days (MS-3.1.5 ③ ④), as the admin shows them -----------------------
+
+
+@dataclass(frozen=True)
+class DeadlineStatus:
+    """Where a deadline stands at a moment, counted in working days in China time.
+
+    `working_days` is the number of working days left after today up to the due day (0: due
+    today), or, once overdue, the working days after the due day up to today. `estimate` is
+    true when a day counted lies in a year whose working calendar nobody confirmed.
+    """
+
+    due_at: dt.datetime
+    due_day: dt.date
+    overdue: bool
+    working_days: int
+    estimate: bool
+
+
+def deadline_status(
+    due_at: dt.datetime, *, now: dt.datetime, calendar: WorkCalendar | None = None
+) -> DeadlineStatus:
+    calendar = calendar or WorkCalendar()
+    today = china_date(now)
+    due_day = china_date(due_at)
+    overdue = now > due_at
+    if overdue:
+        days = calendar.working_days_between(due_day, today) if today > due_day else 0
+        first, last = due_day, today
+    else:
+        days = calendar.working_days_between(today, due_day) if due_day > today else 0
+        first, last = today, due_day
+    estimate = any(not calendar.is_covered(year) for year in range(first.year, last.year + 1))
+    return DeadlineStatus(due_at, due_day, overdue, days, estimate)
+
+
+def deadline_statuses(
+    rows: Iterable[Any], *, now: dt.datetime, field: str = "due_at"
+) -> dict[int, DeadlineStatus]:
+    """Per row pk, where its `field` deadline stands; one calendar (two queries) for all rows.
+
+    Rows without a due time are left out.
+    """
+    calendar = WorkCalendar()
+    return {
+        row.pk: deadline_status(getattr(row, field), now=now, calendar=calendar)
+        for row in rows
+        if getattr(row, field) is not None
+    }
+
+
+# --- one vendor's deposit, as finance sees it before recording an entry -----------------------
+
+
+@dataclass(frozen=True)
+class RequiredTier:
+    """The tier that sets a vendor's required deposit (MS-3.1.5 ①): the highest in force."""
+
+    category: Category
+    amount: Decimal
+    effective_from: dt.date
+
+
+@dataclass(frozen=True)
+class DepositSummary:
+    vendor: Vendor
+    position: DepositPosition
+    tier: RequiredTier | None
+    obligations: list[tuple[TopUpObligation, DeadlineStatus]]
+
+
+def required_tier(vendor: Vendor, on: dt.date | None = None) -> RequiredTier | None:
+    """Which category's tier sets the required deposit on `on` (None: no category chosen)."""
+    on = on or china_date(timezone.now())
+    tiers = (
+        DepositTier.objects.filter(category__vendors=vendor, effective_from__lte=on)
+        .select_related("category")
+        .order_by("category_id", "-effective_from")
+    )
+    latest: dict[int, DepositTier] = {}
+    for tier in tiers:
+        latest.setdefault(tier.category_id, tier)  # first row per category = in force on `on`
+    if not latest:
+        return None
+    best = max(latest.values(), key=lambda t: (t.amount, -t.category_id))
+    return RequiredTier(best.category, to_money(best.amount), best.effective_from)
+
+
+def deposit_summary(vendor: Vendor, *, now: dt.datetime | None = None) -> DepositSummary:
+    """Balance, required amount (and its tier), amount owed and open top-up obligations."""
+    now = now or timezone.now()
+    today = china_date(now)
+    obligations = list(open_obligations(vendor))
+    statuses = deadline_statuses(obligations, now=now)
+    return DepositSummary(
+        vendor=vendor,
+        position=deposit_position(vendor, today),
+        tier=required_tier(vendor, today),
+        obligations=[(ob, statuses[ob.pk]) for ob in obligations],
+    )

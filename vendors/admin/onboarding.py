@@ -8,16 +8,25 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from marketplace.exceptions import DomainError
-from marketplace.files import file_link
 from marketplace.history_admin import SimpleHistoryAdmin
 from vendors.admin.common import NoDeleteMixin, ReadOnlyAdminMixin, today
+from vendors.admin.display import (
+    CSS,
+    china,
+    document_preview,
+    expiry_html,
+    validity_text,
+)
+from vendors.admin.filters import VendorLinkFilter
 from vendors.admin.transitions import AdminTransition, TransitionAdminMixin, transition_action
 from vendors.checklist import application_missing_items
 from vendors.identity import IdentityFormField
@@ -46,9 +55,11 @@ def _application_service(fn):
 def expiry_badge(doc: VendorDocument, on: dt.date):
     state = doc.expiry_state(on)
     if state == "expired":
-        return format_html('<strong class="expiry-flag">⚠ {}</strong>', _("expired"))
+        return format_html('<strong class="expiry expiry-expired">⚠ {}</strong>', _("expired"))
     if state == "expiring":
-        return format_html('<strong class="expiry-flag">⚠ {}</strong>', _("expires within 30 days"))
+        return format_html(
+            '<strong class="expiry expiry-soon">⚠ {}</strong>', _("expires within 30 days")
+        )
     return _("valid")
 
 
@@ -97,27 +108,34 @@ class ConditionResultInline(admin.TabularInline):
         return under_review and super().has_change_permission(request, obj)
 
 
-class DocumentInline(admin.TabularInline):
+class DocumentInline(admin.StackedInline):
+    """MS-3.1.3: every document of the application shown inline, its validity beside it.
+
+    Files open through the authenticated view (`marketplace.files`): images as images, PDFs
+    in the browser's viewer; the reviewer records a result per document while reviewing.
+    """
+
     model = VendorDocument
+    template = "admin/vendors/onboardingapplication/documents_inline.html"
     fields = [
         "kind",
-        "document_file",
-        "valid_from",
-        "valid_until",
+        "validity",
         "expiry",
-        "replaced_at",
+        "uploaded",
         "review_result",
+        "preview",
     ]
-    readonly_fields = [
-        "kind",
-        "document_file",
-        "valid_from",
-        "valid_until",
-        "expiry",
-        "replaced_at",
-    ]
+    readonly_fields = ["kind", "validity", "expiry", "uploaded", "preview"]
     extra = 0
     can_delete = False
+
+    def get_queryset(self, request):
+        # Current documents first (kind by kind), replaced ones after them.
+        return (
+            super()
+            .get_queryset(request)
+            .order_by(F("replaced_at").asc(nulls_first=True), "kind", "-pk")
+        )
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False  # applicants upload through the service (type and size checks)
@@ -126,13 +144,22 @@ class DocumentInline(admin.TabularInline):
         under_review = obj is not None and obj.status == OnboardingApplication.Status.UNDER_REVIEW
         return under_review and request.user.has_perm("vendors.change_vendordocument")
 
-    @admin.display(description=_("expiry"))
-    def expiry(self, doc: VendorDocument):
-        return expiry_badge(doc, today())
+    @admin.display(description=_("valid (from – until)"))
+    def validity(self, doc: VendorDocument) -> str:
+        return validity_text(doc)
 
-    @admin.display(description=_("file"))
-    def document_file(self, doc: VendorDocument):
-        return file_link(doc.file)  # issue 8 §4: the authenticated view, never /media/
+    @admin.display(description=_("expiry state (MS-6.1.1)"))
+    def expiry(self, doc: VendorDocument):
+        return expiry_html(doc, today())
+
+    @admin.display(description=_("uploaded at (China time)"))
+    def uploaded(self, doc: VendorDocument) -> str:
+        return china(doc.uploaded_at)
+
+    @admin.display(description=_("document"))
+    def preview(self, doc: VendorDocument):
+        # Replaced documents are history: a link, no viewer.
+        return document_preview(doc, embed=doc.replaced_at is None)
 
 
 class StartApplicationForm(forms.Form):
@@ -203,8 +230,8 @@ class OnboardingApplicationAdmin(TransitionAdminMixin, NoDeleteMixin, SimpleHist
         "__str__",
         "vendor_credit_code",
         "status",
-        "submitted_at",
-        "decided_at",
+        "submitted",
+        "decided",
         "decided_by",
     ]
     list_filter = ["status", "cloud_account_result", "bank_verification_result"]
@@ -217,7 +244,7 @@ class OnboardingApplicationAdmin(TransitionAdminMixin, NoDeleteMixin, SimpleHist
     ]
     date_hierarchy = "submitted_at"
     list_select_related = ["vendor", "decided_by"]
-    inlines = [ConditionResultInline, DocumentInline]
+    inlines = [DocumentInline, ConditionResultInline]
     admin_transitions = APPLICATION_TRANSITIONS
     actions = [transition_action(t) for t in APPLICATION_TRANSITIONS]
     fieldsets = [
@@ -241,14 +268,14 @@ class OnboardingApplicationAdmin(TransitionAdminMixin, NoDeleteMixin, SimpleHist
                     "contact_qq",
                     "contact_email",
                     "agreement_version",
-                    "agreement_accepted_at",
+                    "agreement_accepted",
                     "declares_this_cloud_only",
                 ]
             },
         ),
         (
             _("Decision"),
-            {"fields": ["submitted_at", "decided_at", "decided_by", "rejection_reason"]},
+            {"fields": ["submitted", "decided", "decided_by", "rejection_reason"]},
         ),
     ]
     applicant_fields = [
@@ -260,10 +287,10 @@ class OnboardingApplicationAdmin(TransitionAdminMixin, NoDeleteMixin, SimpleHist
         "contact_qq",
         "contact_email",
         "agreement_version",
-        "agreement_accepted_at",
+        "agreement_accepted",
         "declares_this_cloud_only",
-        "submitted_at",
-        "decided_at",
+        "submitted",
+        "decided",
         "decided_by",
         "rejection_reason",
     ]
@@ -274,6 +301,11 @@ class OnboardingApplicationAdmin(TransitionAdminMixin, NoDeleteMixin, SimpleHist
     ]
 
     change_list_template = "admin/vendors/onboardingapplication/change_list.html"
+    # Checklist, documents, reviewer's checks, extra conditions, then the applicant's data.
+    change_form_template = "admin/vendors/onboardingapplication/change_form.html"
+
+    class Media:
+        css = CSS
 
     def has_add_permission(self, request) -> bool:
         return False  # started through `start_view` below (validation and the MS-8.3 ban check)
@@ -334,19 +366,38 @@ class OnboardingApplicationAdmin(TransitionAdminMixin, NoDeleteMixin, SimpleHist
             return self.applicant_fields
         return self.applicant_fields + self.review_fields
 
+    @admin.display(description=_("submitted at (China time)"), ordering="submitted_at")
+    def submitted(self, obj: OnboardingApplication) -> str:
+        return china(obj.submitted_at)
+
+    @admin.display(description=_("decided at (China time)"), ordering="decided_at")
+    def decided(self, obj: OnboardingApplication) -> str:
+        return china(obj.decided_at)
+
+    @admin.display(description=_("agreement accepted at (China time)"))
+    def agreement_accepted(self, obj: OnboardingApplication) -> str:
+        return china(obj.agreement_accepted_at)
+
     @admin.display(description=_("credit code"), ordering="vendor__credit_code")
     def vendor_credit_code(self, obj: OnboardingApplication) -> str:
         return obj.vendor.credit_code
 
     @admin.display(description=_("checklist (MS-3.1.1-3.1.7)"))
     def checklist(self, obj: OnboardingApplication):
-        missing = application_missing_items(obj)
-        if not missing:
-            return format_html('<span class="checklist-ok">✔ {}</span>', _("complete"))
-        return format_html(
-            '<ul class="checklist-missing">{}</ul>',
-            format_html_join("", "<li>{}</li>", ((item,) for item in missing)),
-        )
+        """The one list of what stops approval: the reviewer decides on this page."""
+        return checklist_html(application_missing_items(obj))
+
+    def transition_buttons(self, request, obj):
+        buttons = super().transition_buttons(request, obj)
+        approve = [b for b in buttons if b["name"] == "approve"]
+        if approve:
+            missing = len(application_missing_items(obj))
+            if missing:
+                # Approval is refused while anything is missing: the list is on this page.
+                approve[0]["disabled"] = ngettext(
+                    "%(count)d checklist item open", "%(count)d checklist items open", missing
+                ) % {"count": missing}
+        return buttons
 
     def save_model(self, request, obj, form, change):
         obj._change_reason = REVIEW_REASON
@@ -363,20 +414,33 @@ class OnboardingApplicationAdmin(TransitionAdminMixin, NoDeleteMixin, SimpleHist
         return {}
 
 
+def checklist_html(missing: list[str]):
+    if not missing:
+        return format_html('<span class="checklist-ok">✔ {}</span>', _("complete"))
+    summary = ngettext(
+        "Approval is not possible yet: %(count)d item is missing or failed.",
+        "Approval is not possible yet: %(count)d items are missing or failed.",
+        len(missing),
+    ) % {"count": len(missing)}
+    return format_html(
+        '<p class="checklist-summary">{}</p><ul class="checklist-missing">{}</ul>',
+        summary,
+        format_html_join("", "<li>{}</li>", ((item,) for item in missing)),
+    )
+
+
 @admin.register(VendorDocument)
 class VendorDocumentAdmin(NoDeleteMixin, SimpleHistoryAdmin):
     list_display = [
         "vendor",
         "kind",
         "document_file",
-        "valid_from",
-        "valid_until",
+        "validity",
         "expiry",
         "review_result",
-        "replaced_at",
-        "uploaded_at",
+        "uploaded",
     ]
-    list_filter = [ExpiryFilter, "kind", "review_result"]
+    list_filter = [ExpiryFilter, "kind", "review_result", VendorLinkFilter]
     search_fields = ["vendor__name", "vendor__credit_code"]
     date_hierarchy = "valid_until"
     list_select_related = ["vendor"]
@@ -384,26 +448,62 @@ class VendorDocumentAdmin(NoDeleteMixin, SimpleHistoryAdmin):
         "vendor",
         "application",
         "kind",
-        "document_file",
         "valid_from",
         "valid_until",
         "expiry",
-        "uploaded_at",
-        "replaced_at",
+        "uploaded",
+        "replaced",
+        "document_file",
     ]
+    fields = [
+        "vendor",
+        "application",
+        "kind",
+        "valid_from",
+        "valid_until",
+        "expiry",
+        "review_result",
+        "uploaded",
+        "replaced",
+        "document_file",
+    ]
+
+    class Media:
+        css = CSS
 
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.display(description=_("expiry (MS-6.1.1)"))
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj.on_change_page = True  # the change page shows the document, the list a link
+        return obj
+
+    @admin.display(description=_("uploaded at (China time)"), ordering="uploaded_at")
+    def uploaded(self, doc: VendorDocument) -> str:
+        return china(doc.uploaded_at)
+
+    @admin.display(description=_("valid (from – until)"), ordering="valid_until")
+    def validity(self, doc: VendorDocument) -> str:
+        return validity_text(doc)
+
+    @admin.display(description=_("replaced at (China time)"), ordering="replaced_at")
+    def replaced(self, doc: VendorDocument) -> str:
+        return china(doc.replaced_at)
+
+    @admin.display(description=_("expiry state (MS-6.1.1)"))
     def expiry(self, doc: VendorDocument):
+        if getattr(doc, "on_change_page", False):
+            return expiry_html(doc, today())
         if doc.replaced_at is not None:
             return _("replaced")
-        return expiry_badge(doc, today())
+        return expiry_badge(doc, today())  # the list's words match its filter (30 days)
 
     @admin.display(description=_("file"))
     def document_file(self, doc: VendorDocument):
-        return file_link(doc.file)  # issue 8 §4: the authenticated view, never /media/
+        # issue 8 §4: the authenticated view, never /media/
+        return document_preview(doc, embed=getattr(doc, "on_change_page", False))
 
     def save_model(self, request, obj, form, change):
         obj._change_reason = REVIEW_REASON
@@ -420,7 +520,14 @@ class ExtraConditionAdmin(NoDeleteMixin, SimpleHistoryAdmin):
 
 @admin.register(BannedIdentity)
 class BannedIdentityAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
-    list_display = ["kind", "value", "vendor", "banned_at", "banned_by"]
+    list_display = ["kind", "value", "vendor", "banned", "banned_by"]
+    fields = ["kind", "value", "vendor", "reason", "banned", "banned_by"]
+    readonly_fields = ["banned"]
+
+    @admin.display(description=_("banned at (China time)"), ordering="banned_at")
+    def banned(self, obj: BannedIdentity) -> str:
+        return china(obj.banned_at)
+
     list_filter = ["kind"]
     search_fields = ["value", "vendor__name"]
     date_hierarchy = "banned_at"

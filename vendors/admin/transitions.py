@@ -21,6 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_fsm import has_transition_perm
 
 from marketplace.exceptions import DomainError
@@ -94,8 +95,10 @@ class TransitionAdminMixin:
         opts = self.model._meta  # type: ignore[attr-defined]
         return [
             {
+                "name": spec.name,
                 "label": spec.label,
                 "danger": spec.danger,
+                "disabled": "",  # a reason why the button cannot be used yet, if any
                 "url": reverse(
                     f"admin:{opts.app_label}_{opts.model_name}_transition",
                     args=[obj.pk, spec.name],
@@ -134,8 +137,11 @@ class TransitionAdminMixin:
             try:
                 spec.service(obj=obj, actor=request.user, reason=form.cleaned_data["reason"])
             except DomainError as exc:
-                form.add_error(None, str(exc))
                 error_items = list(getattr(exc, "items", []))
+                # A refusal with a list of items shows the list once, not in the message too.
+                form.add_error(
+                    None, _("Not done; see the list below.") if error_items else str(exc)
+                )
             else:
                 self.message_user(  # type: ignore[attr-defined]
                     request,
@@ -154,6 +160,9 @@ class TransitionAdminMixin:
             "title": f"{spec.label}: {obj}",
             **self.transition_context(request, obj, spec),
         }
+        if error_items and context.get("checklist") is not None:
+            # The refusal's items are the page's own checklist, as of now: shown once.
+            context["checklist"], context["error_items"] = error_items, []
         return TemplateResponse(request, "admin/vendors/transition_form.html", context)
 
 
@@ -177,7 +186,7 @@ def transition_action(spec: AdminTransition):
                     spec.service(obj=obj, actor=request.user, reason=form.cleaned_data["reason"])
                     done += 1
                 except DomainError as exc:
-                    failed.append(f"{obj}: {exc}")
+                    failed.append(_refusal_line(obj, exc))
             if done:
                 modeladmin.message_user(
                     request,
@@ -201,3 +210,16 @@ def transition_action(spec: AdminTransition):
 
     action.__name__ = f"do_{spec.name}"
     return admin.action(description=spec.label)(action)
+
+
+def _refusal_line(obj: models.Model, exc: DomainError) -> str:
+    """One message line per refused row; a refusal listing items (an incomplete checklist)
+    gives their number, the list itself is on the row's page."""
+    items = list(getattr(exc, "items", []))
+    if not items:
+        return f"{obj}: {exc}"
+    return ngettext(
+        "%(obj)s: not done, %(count)d item is missing or failed (listed on its page).",
+        "%(obj)s: not done, %(count)d items are missing or failed (listed on its page).",
+        len(items),
+    ) % {"obj": obj, "count": len(items)}

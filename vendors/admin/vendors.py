@@ -17,6 +17,7 @@ from vendors.admin.common import (
     open_obligations_subquery,
     today,
 )
+from vendors.admin.display import CSS, china, expiry_html
 from vendors.admin.transitions import AdminTransition, TransitionAdminMixin
 from vendors.models import Category, DepositRefund, Store, Vendor, VendorStaff
 from vendors.selectors import deposit_position, documents_expiring
@@ -80,7 +81,7 @@ class VendorAdmin(TransitionAdminMixin, NoDeleteMixin, SimpleHistoryAdmin):
         "balance_column",
         "obligations_column",
         "documents_column",
-        "created_at",
+        "created",
     ]
     list_filter = ["status", ExpiringDocumentsFilter, ObligationFilter, "categories"]
     search_fields = ["name", "credit_code", "cloud_account_id", "store__name"]
@@ -97,7 +98,7 @@ class VendorAdmin(TransitionAdminMixin, NoDeleteMixin, SimpleHistoryAdmin):
         "marketing_eligible",
         "deposit_summary",
         "expiring_documents_list",
-        "created_at",
+        "created",
     ]
     readonly_fields = [
         "credit_code",
@@ -107,9 +108,13 @@ class VendorAdmin(TransitionAdminMixin, NoDeleteMixin, SimpleHistoryAdmin):
         "marketing_eligible",
         "deposit_summary",
         "expiring_documents_list",
-        "created_at",
+        "created",
     ]
     filter_horizontal = ["categories"]
+
+    class Media:
+        css = CSS
+
     admin_transitions = [
         AdminTransition(
             "activate",
@@ -162,6 +167,10 @@ class VendorAdmin(TransitionAdminMixin, NoDeleteMixin, SimpleHistoryAdmin):
             )
         )
 
+    @admin.display(description=_("created at (China time)"), ordering="created_at")
+    def created(self, obj: Vendor) -> str:
+        return china(obj.created_at)
+
     @admin.display(description=_("store"))
     def store_flags(self, obj: Vendor) -> str:
         store = getattr(obj, "store", None)
@@ -196,7 +205,13 @@ class VendorAdmin(TransitionAdminMixin, NoDeleteMixin, SimpleHistoryAdmin):
     def documents_column(self, obj: Vendor):
         if not obj.expiring_documents:
             return "0"
-        return format_html('<strong class="expiry-flag">⚠ {}</strong>', obj.expiring_documents)
+        url = reverse("admin:vendors_vendordocument_changelist")
+        return format_html(
+            '<a class="expiry expiry-soon" href="{}?{}">⚠ {}</a>',
+            url,
+            f"vendor__id__exact={obj.pk}&expiry=flagged",
+            obj.expiring_documents,
+        )
 
     @admin.display(description=_("deposit"))
     def deposit_summary(self, obj: Vendor):
@@ -226,10 +241,20 @@ class VendorAdmin(TransitionAdminMixin, NoDeleteMixin, SimpleHistoryAdmin):
         docs = documents_expiring(on=today()).filter(vendor=obj)
         if not docs:
             return _("None")
+        day = today()
         return format_html_join(
             "",
-            '<div class="expiry-flag">⚠ {} — {} {}</div>',
-            ((d.get_kind_display(), _("valid until"), d.valid_until) for d in docs),
+            '<div><a href="{}">{}</a> — {} {} · {}</div>',
+            (
+                (
+                    reverse("admin:vendors_vendordocument_change", args=[d.pk]),
+                    d.get_kind_display(),
+                    _("valid until"),
+                    d.valid_until.isoformat() if d.valid_until else "-",
+                    expiry_html(d, day),
+                )
+                for d in docs
+            ),
         )
 
 
