@@ -1,16 +1,24 @@
-"""Reads of the orders app: scoping for vendor users and API callers, work queues."""
+"""Reads of the orders app: scoping for vendor users and API callers, work queues, the facts
+of a refund decision."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from orders.models import Invoice, Order, Refund, ServiceAccount
+from marketplace.money import ZERO, to_money
+from orders.models import Invoice, Order, Refund, ServiceAccount, VendorRefundTerms
+from orders.refund_amount import RefundInputs, RefundQuote, compute_refund
 from vendors.selectors import vendor_for_user
 
 # --- vendor scoping (isolation): every vendor page goes through these ---------------------
@@ -124,3 +132,125 @@ def refund_deduction_refusal(vendor: Any, reference: str, amount: Any) -> str | 
             "reference": reference
         }
     return None
+
+
+# --- refund arbitration: the facts of a decision (issue 12 §3) -----------------------------
+
+
+@dataclass(frozen=True)
+class RefundDecisionFacts:
+    """What an arbitrator decides from: what was paid, what is asked, what the rules compute
+    and why. `quote.amount` is what `refund_approve` approves when no amount is typed, for the
+    same inputs (the inputs are built as the service builds them, with today's committed total).
+    """
+
+    refund: Refund
+    order: Order
+    inputs: RefundInputs
+    quote: RefundQuote
+    remaining: Decimal  # paid − what other refunds already took or hold on the order
+    unconsumed: Decimal  # the unconsumed part, pro rata, less what was already refunded
+    vendor_terms: VendorRefundTerms | None
+    ground_required: bool  # approving before the vendor answered needs a MS-5.2 ground
+
+    @property
+    def consumed_percent(self) -> Decimal:
+        return self.inputs.consumed_fraction * 100
+
+    @property
+    def capped_by_rules(self) -> bool:
+        """The buyer asked more than the rules allow: the allowed amount is what is paid."""
+        return self.inputs.requested > self.quote.entitled
+
+
+def refund_decision_facts(
+    refund: Refund,
+    *,
+    platform_ground: str = "",
+    full_refund_case: str = "",
+    compensation: Decimal | str | None = None,
+    consumed: Decimal | str | None = None,
+) -> RefundDecisionFacts:
+    """The facts of approving `refund` with the arbitrator's inputs (as `refund_approve` takes
+    them: an empty ground or case keeps the recorded one, None keeps the recorded figure)."""
+    from orders.services.refunds import FRACTION, committed_refund_total
+
+    order = refund.order
+    already = committed_refund_total(order)
+    inputs = RefundInputs(
+        paid=refund.paid_amount,
+        already_refunded=already,
+        requested=refund.amount_requested,
+        refundable=order.refundable,
+        review_rule=refund.review_rule,
+        in_review_period=refund.in_review_period,
+        consumed_fraction=(
+            refund.consumed_fraction
+            if consumed in (None, "")
+            else Decimal(str(consumed)).quantize(FRACTION)
+        ),
+        compensation=(
+            refund.compensation if compensation in (None, "") else to_money(compensation)
+        ),
+        full_refund_case=full_refund_case or refund.full_refund_case,
+        platform_ground=platform_ground or refund.platform_ground,
+        vendor_terms_percent=refund.vendor_terms_percent,
+    )
+    # The unconsumed part is what the rules give on a MS-5.2 ground outside the review period.
+    pro_rata = replace(
+        inputs, in_review_period=False, full_refund_case="", platform_ground="-", requested=ZERO
+    )
+    return RefundDecisionFacts(
+        refund=refund,
+        order=order,
+        inputs=inputs,
+        quote=compute_refund(inputs),
+        remaining=max(ZERO, inputs.paid - already),
+        unconsumed=compute_refund(pro_rata).entitled if order.refundable else ZERO,
+        vendor_terms=refund.vendor_terms,
+        ground_required=refund.status == Refund.Status.REQUESTED,
+    )
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    text: str
+    url: str = ""  # empty: shown as text (not a link we can vouch for)
+    private: bool = False  # served by the authenticated file view
+
+
+_PRIVATE_REFERENCE = re.compile(r"^(?:/files/)?(?P<kind>[a-z][a-z0-9-]*)[:/](?P<pk>[0-9]{1,18})/?$")
+
+
+def refund_evidence(refund: Refund) -> list[EvidenceItem]:
+    """The buyer's evidence as a list: web links (http/https only), references to uploaded
+    files (`<kind>:<id>` or `/files/<kind>/<id>/`) through the authenticated file view, and
+    anything else as plain text. At most 20 entries (the API's limit)."""
+    items = []
+    for raw in refund.evidence if isinstance(refund.evidence, list) else [refund.evidence]:
+        text = str(raw).strip()
+        if not text:
+            continue
+        items.append(_evidence_item(text))
+    return items
+
+
+def _evidence_item(text: str) -> EvidenceItem:
+    parsed = urlsplit(text)
+    if parsed.scheme.lower() in ("http", "https") and parsed.netloc:
+        return EvidenceItem(text=text, url=text)
+    match = _PRIVATE_REFERENCE.match(text)
+    if match:
+        from marketplace import files
+
+        entry = files._BY_KIND.get(match["kind"])
+        if entry is not None:
+            record = entry.model._default_manager.filter(pk=int(match["pk"])).first()
+            if record is not None and getattr(record, entry.field):
+                name = getattr(record, entry.field).name.rsplit("/", 1)[-1]
+                return EvidenceItem(
+                    text=name,
+                    url=reverse("private-file", args=[entry.kind, record.pk]),
+                    private=True,
+                )
+    return EvidenceItem(text=text)

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.money import AmountFormField
+from marketplace.money import AmountFormField, is_plain_amount
 from orders.admin.transitions import ReasonForm
 from orders.models import FullRefundCase, PlatformRefundGround
+
+
+class PercentFormField(forms.DecimalField):
+    """A share in percent typed as a plain ASCII decimal (no "1e2", no full-width digits),
+    as amounts are (issue 9 §2)."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if not is_plain_amount(value):
+            raise ValidationError(
+                _("Enter the share as a plain number from 0 to 100 in digits 0-9, such as 12.5."),
+                code="invalid",
+            )
+        return super().to_python(value)
 
 
 class ApproveRefundForm(ReasonForm):
@@ -34,14 +52,27 @@ class ApproveRefundForm(ReasonForm):
         min_value=0,
         required=False,
     )
-    consumed = forms.DecimalField(
-        label=_("Consumed fraction (0–1), if the default is wrong"),
+    consumed_percent = PercentFormField(
+        label=_("Consumed share of the service (%), if the recorded one is wrong"),
         max_digits=5,
-        decimal_places=4,
+        decimal_places=2,
         min_value=0,
-        max_value=1,
+        max_value=100,
         required=False,
+        help_text=_("Empty: the recorded share shown above."),
     )
+
+
+def approve_inputs(data: dict[str, Any]) -> dict[str, Any]:
+    """The approval form's inputs as `refund_approve` and `refund_decision_facts` take them
+    (the consumed share is typed in percent, stored as a fraction)."""
+    percent = data.get("consumed_percent")
+    return {
+        "platform_ground": data.get("platform_ground") or "",
+        "full_refund_case": data.get("full_refund_case") or "",
+        "compensation": data.get("compensation"),
+        "consumed": None if percent is None else percent / 100,
+    }
 
 
 class InvoiceNumberForm(ReasonForm):

@@ -6,14 +6,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets
 from django.db.models import QuerySet, Sum
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from catalog.models import Specification
 from marketplace.admin_lists import ScaledListMixin
 from marketplace.history_admin import SimpleHistoryAdmin
-from marketplace.money import ZERO, to_money
+from marketplace.money import ZERO, format_cny, to_money
+from orders.admin.display import TIMES_NOTE, china_time, money, percent
 from orders.admin.transitions import TransitionAction, TransitionActionsMixin
 from orders.models import DeliveryFailure, Order, Refund
 from orders.selectors import review_period_passed_q
@@ -72,11 +75,22 @@ class ChannelFilter(admin.SimpleListFilter):
 
 class RefundInline(admin.TabularInline):
     model = Refund
-    fields = ["external_id", "reason", "amount_requested", "approved_amount", "status"]
+    fields = [
+        "external_id",
+        "reason",
+        "status",
+        "requested_at_china",
+        "amount_requested_cny",
+        "approved_amount_cny",
+    ]
     readonly_fields = fields
     extra = 0
     can_delete = False
     show_change_link = True
+
+    requested_at_china = china_time(Refund, "requested_at")
+    amount_requested_cny = money(Refund, "amount_requested", _("amount asked"))
+    approved_amount_cny = money(Refund, "approved_amount", _("amount approved"))
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -84,10 +98,13 @@ class RefundInline(admin.TabularInline):
 
 class DeliveryFailureInline(admin.TabularInline):
     model = DeliveryFailure
-    fields = ["failed_at", "reason", "repaired_at"]
+    fields = ["failed_at_china", "reason", "repaired_at_china"]
     readonly_fields = fields
     extra = 0
     can_delete = False
+
+    failed_at_china = china_time(DeliveryFailure, "failed_at")
+    repaired_at_china = china_time(DeliveryFailure, "repaired_at")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -95,17 +112,18 @@ class DeliveryFailureInline(admin.TabularInline):
 
 @admin.register(Order)
 class OrderAdmin(ScaledListMixin, TransitionActionsMixin, SimpleHistoryAdmin):
+    # Key columns first (what state, when paid, how much), so they stay in view at 1440 px.
     list_display = [
         "external_id",
-        "buyer_account_id",
+        "status",
+        "paid_at_china",
+        "amount_cny",
+        "refunded_total",
         "vendor",
         "product",
         "kind",
-        "amount",
-        "refunded_total",
-        "status",
-        "paid_at",
-        "review_period_ends_at",
+        "buyer_account_id",
+        "review_period_ends_at_china",
     ]
     list_select_related = ["vendor", "product"]
     # Fixed-choice filters only, no date hierarchy (each would scan 2,000,000 orders for its
@@ -115,7 +133,13 @@ class OrderAdmin(ScaledListMixin, TransitionActionsMixin, SimpleHistoryAdmin):
     search_fields = ["external_id__exact", "buyer_account_id__exact"]
     inlines = [RefundInline, DeliveryFailureInline]
     fieldsets = [
-        (None, {"fields": ["channel", "external_id", "buyer_account_id", "status"]}),
+        (
+            None,
+            {
+                "description": TIMES_NOTE,
+                "fields": ["channel", "external_id", "buyer_account_id", "status"],
+            },
+        ),
         (
             _("Purchase (snapshot)"),
             {
@@ -126,13 +150,13 @@ class OrderAdmin(ScaledListMixin, TransitionActionsMixin, SimpleHistoryAdmin):
                     "kind",
                     "sales_mode",
                     "saas_delivered",
-                    "unit_price",
-                    "billing_period",
-                    "service_fee_rate",
-                    "amount",
-                    "discount_amount",  # MS-2.7: below the list price only with a reason
+                    "unit_price_cny",
+                    "billing_period_label",
+                    "service_fee_rate_percent",
+                    "amount_cny",
+                    "discount_amount_cny",  # MS-2.7: below the list price only with a reason
                     "discount_reason",
-                    "paid_at",
+                    "paid_at_china",
                 ]
             },
         ),
@@ -143,7 +167,7 @@ class OrderAdmin(ScaledListMixin, TransitionActionsMixin, SimpleHistoryAdmin):
                     "review_rule",
                     "review_days",
                     "refundable",
-                    "review_period_ends_at",
+                    "review_period_ends_at_china",
                     "review_period_closed",
                 ]
             },
@@ -152,13 +176,13 @@ class OrderAdmin(ScaledListMixin, TransitionActionsMixin, SimpleHistoryAdmin):
             _("Progress"),
             {
                 "fields": [
-                    "delivered_at",
-                    "service_confirmed_at",
-                    "completed_at",
-                    "settled_at",
-                    "settled_amount",
+                    "delivered_at_china",
+                    "service_confirmed_at_china",
+                    "completed_at_china",
+                    "settled_at_china",
+                    "settled_amount_cny",
                     "created_by",
-                    "created_at",
+                    "created_at_china",
                 ]
             },
         ),
@@ -206,17 +230,38 @@ class OrderAdmin(ScaledListMixin, TransitionActionsMixin, SimpleHistoryAdmin):
         for order in objects:
             order.refunded = to_money(totals.get(order.pk) or ZERO)  # SQLite sums drop places
 
+    amount_cny = money(Order, "amount")
+    unit_price_cny = money(Order, "unit_price")
+    discount_amount_cny = money(Order, "discount_amount")
+    settled_amount_cny = money(Order, "settled_amount")
+    service_fee_rate_percent = percent(Order, "service_fee_rate")
+    paid_at_china = china_time(Order, "paid_at")
+    review_period_ends_at_china = china_time(Order, "review_period_ends_at")
+    delivered_at_china = china_time(Order, "delivered_at")
+    service_confirmed_at_china = china_time(Order, "service_confirmed_at")
+    completed_at_china = china_time(Order, "completed_at")
+    settled_at_china = china_time(Order, "settled_at")
+    created_at_china = china_time(Order, "created_at")
+
+    class Media:
+        css = {"all": ["orders/admin.css"]}
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in Order._meta.fields]
+        return flatten_fieldsets(self.fieldsets)
+
+    @admin.display(description=_("billing period"), ordering="billing_period")
+    def billing_period_label(self, obj: Order) -> str:
+        choices = dict(Specification.BillingPeriod.choices)
+        return str(choices.get(obj.billing_period, obj.billing_period))
 
     @admin.display(description=_("refunded"))
-    def refunded_total(self, obj: Order):
+    def refunded_total(self, obj: Order) -> str:
         refunded = getattr(obj, "refunded", None)
         if refunded is None:  # the change page: this one order
             refunded = obj.refunds.filter(status=Refund.Status.REFUNDED).aggregate(
                 total=Sum("approved_amount")
             )["total"]
-        return to_money(refunded or ZERO)
+        return format_cny(to_money(refunded or ZERO))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # the storefront creates orders through the API
@@ -227,11 +272,15 @@ class OrderAdmin(ScaledListMixin, TransitionActionsMixin, SimpleHistoryAdmin):
 
 @admin.register(DeliveryFailure)
 class DeliveryFailureAdmin(SimpleHistoryAdmin):
-    list_display = ["order", "vendor", "product", "failed_at", "repaired_at"]
+    list_display = ["order", "vendor", "product", "failed_at_china", "repaired_at_china"]
     list_select_related = ["order", "vendor", "product"]
     list_filter = [("repaired_at", admin.EmptyFieldListFilter), "failed_at"]
     search_fields = ["order__external_id__exact", "vendor__name"]
-    readonly_fields = ["order", "vendor", "product", "failed_at", "reason", "repaired_at"]
+    fields = ["order", "vendor", "product", "failed_at_china", "reason", "repaired_at_china"]
+    readonly_fields = fields
+
+    failed_at_china = china_time(DeliveryFailure, "failed_at")
+    repaired_at_china = china_time(DeliveryFailure, "repaired_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
