@@ -4,8 +4,9 @@ History is read-only here (issue 8 §1, DESIGN "Pitfalls"): the library's "rever
 a past version over the record for anyone with the *view* permission, and its
 `SIMPLE_HISTORY_REVERT_DISABLED` setting only hides the button. So:
 
-- `<id>/history/` lists the versions (the library's list, titled "View history", no revert
-  instructions);
+- `<id>/history/` lists the versions (titled "View history", no revert instructions), each
+  with its China time, actor, reason and what changed, formatted for people by
+  `marketplace.history_display` (issue 12 §2);
 - `<id>/history/<version>/view/` shows one past version read-only (labels and values, no form,
   no button); it answers GET/HEAD only;
 - `<id>/history/<version>/` (the library's revert URL) answers 403 for every method and every
@@ -19,52 +20,56 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.admin.utils import display_for_field, unquote
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.contrib.admin.utils import quote, unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
 from django.urls import re_path, reverse
-from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from simple_history import admin as simple_history_admin
-from simple_history.template_utils import HistoricalRecordContextHelper
 from simple_history.utils import get_history_model_for_model
 
-from marketplace.money import MoneyField, format_cny
+from marketplace.history_display import HistoryPresenter, china_time
 
 READONLY_VERSION_TEMPLATE = "admin/history/version_readonly.html"
 REVERT_REFUSED_TEMPLATE = "admin/history/revert_refused.html"
 HISTORY_LIST_TEMPLATE = "admin/history/object_history_list.html"
-
-
-class ReadableChanges(HistoricalRecordContextHelper):
-    """The list's "changes" column in people's words: choice labels, yes/no, CNY, China time."""
-
-    def prepare_delta_change_value(self, change, value):
-        field = self.model._meta.get_field(change.field)
-        if field.many_to_many:
-            return super().prepare_delta_change_value(change, value)
-        if value is None or value == "" or (field.is_relation and getattr(value, "pk", 0) is None):
-            return "-"  # an empty foreign key arrives as a "deleted object" without a pk
-        if field.choices:
-            return dict(field.flatchoices).get(value, value)
-        if isinstance(field, models.BooleanField):
-            return _("Yes") if value else _("No")
-        if isinstance(field, MoneyField):
-            return format_cny(value)
-        if isinstance(field, models.DateTimeField) and timezone.is_aware(value):
-            return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
-        return value
+HISTORY_PAGE_TEMPLATE = "admin/history/object_history.html"
 
 
 class SimpleHistoryAdmin(simple_history_admin.SimpleHistoryAdmin):
     object_history_form_template = READONLY_VERSION_TEMPLATE
     object_history_list_template = HISTORY_LIST_TEMPLATE
+    object_history_template = HISTORY_PAGE_TEMPLATE
 
-    def get_historical_record_context_helper(self, request, historical_record):
-        return ReadableChanges(self.model, historical_record)
+    # --- the history list: rows formatted by marketplace.history_display ------------------
+    def get_history_queryset(self, request, history_manager, pk_name, object_id):
+        # Related rows are fetched by HistoryPresenter, one query per related model; the
+        # library's join of every tracked foreign key is not needed.
+        return history_manager.filter(**{pk_name: object_id}).select_related("history_user")
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        """The library diffs each pair of versions with queries per version (many-to-many
+        rows, deleted related rows); the presenter does it for the page at once."""
+
+    def render_history_view(self, request, template, context, **kwargs):
+        page_obj = context["page_obj"]
+        records = list(page_obj.object_list)
+        # The version before the page's last one, so that its changes show too.
+        older = None
+        if page_obj.has_next():
+            older = page_obj.paginator.object_list[page_obj.end_index()]
+        info = self.admin_site.name, self.model._meta.app_label, self.model._meta.model_name
+        object_pk = quote(getattr(context["object"], self.model._meta.pk.attname))
+
+        def url_for(record) -> str:
+            return reverse("{}:{}_{}_simple_history".format(*info), args=[object_pk, record.pk])
+
+        presenter = HistoryPresenter(self.model, request, self.admin_site)
+        context["versions"] = presenter.versions(records, older, url_for)
+        return super().render_history_view(request, template, context, **kwargs)
 
     # --- URLs -------------------------------------------------------------------------------
     def get_urls(self):
@@ -90,6 +95,9 @@ class SimpleHistoryAdmin(simple_history_admin.SimpleHistoryAdmin):
 
     # --- the history list -------------------------------------------------------------------
     def history_view(self, request, object_id, extra_context=None):
+        # A page to read: nothing is ever posted to it.
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
         # simple-history filters its history table by the raw URL segment, so a hand-typed
         # non-numeric ID raised ValueError (a 500); like Django's own views, it is not found.
         self._object_id_or_404(object_id)
@@ -130,11 +138,18 @@ class SimpleHistoryAdmin(simple_history_admin.SimpleHistoryAdmin):
         obj = record.instance
         if not self.has_view_history_or_change_history_permission(request, obj):
             raise PermissionDenied
+        previous = self._previous_version(record)
+        presenter = HistoryPresenter(self.model, request, self.admin_site)
+        presenter.prepare([record, previous])
         context = {
             **self.admin_site.each_context(request),
             **self._page_context(request, record),
             "title": _("Past version of %(object)s") % {"object": obj},
-            "sections": self._version_sections(request, obj),
+            "recorded_at": china_time(record.history_date, "%Y-%m-%d %H:%M:%S"),
+            "actor": presenter.actor(record),
+            "reason": presenter.reason(record),
+            "changes": presenter.changes(previous, record) if previous is not None else None,
+            "sections": self._version_sections(request, obj, record, presenter),
             **(extra_context or {}),
         }
         return TemplateResponse(request, self.object_history_form_template, context)
@@ -177,44 +192,48 @@ class SimpleHistoryAdmin(simple_history_admin.SimpleHistoryAdmin):
             ),
         }
 
-    def _version_sections(self, request: HttpRequest, obj: models.Model) -> list[dict]:
-        """The admin's own fieldsets, restricted to stored fields (a callable of the admin
-        would show today's related data, not the version's), each as (label, value)."""
-        concrete = {f.name: f for f in self.model._meta.concrete_fields}
+    def _previous_version(self, record):
+        """The version recorded just before `record` (None for the first)."""
+        history_model = type(record)
+        earlier = models.Q(history_date__lt=record.history_date) | models.Q(
+            history_date=record.history_date, pk__lt=record.pk
+        )
+        return (
+            history_model.objects.filter(**{self.model._meta.pk.attname: record.instance.pk})
+            .filter(earlier)
+            .order_by("-history_date", "-pk")
+            .first()
+        )
+
+    def _version_sections(
+        self, request: HttpRequest, obj: models.Model, record, presenter: HistoryPresenter
+    ) -> list[dict]:
+        """The admin's own fieldsets, restricted to recorded fields (a callable of the admin
+        would show today's related data, not the version's), each as (label, value); the
+        recorded fields the fieldsets leave out follow in a last section."""
+        recorded = {f.name: f for f in [*presenter.fields, *presenter.m2m_fields]}
         try:
             fieldsets = self.get_fieldsets(request, obj)
         except Exception:  # a custom get_fieldsets that needs a live object: plain list
-            fieldsets = [(None, {"fields": list(concrete)})]
-        sections = []
+            fieldsets = []
+        sections, shown = [], set()
         for name, options in fieldsets:
             rows = []
             for entry in options.get("fields", ()):
                 for field_name in entry if isinstance(entry, list | tuple) else [entry]:
-                    field = concrete.get(field_name) if isinstance(field_name, str) else None
-                    if field is not None:
-                        rows.append((capfirst(field.verbose_name), _display(obj, field)))
+                    field = recorded.get(field_name) if isinstance(field_name, str) else None
+                    if field is not None and field_name not in shown:
+                        shown.add(field_name)
+                        rows.append((capfirst(field.verbose_name), presenter.value(record, field)))
             if rows:
                 sections.append({"name": name, "rows": rows})
+        rest = [
+            (capfirst(f.verbose_name), presenter.value(record, f))
+            for name, f in recorded.items()
+            if name not in shown
+        ]
+        if rest:
+            sections.append(
+                {"name": _("Other recorded values") if sections else None, "rows": rest}
+            )
         return sections
-
-
-def _display(obj: models.Model, field: models.Field) -> Any:
-    empty = "-"
-    if field.is_relation:
-        try:
-            value = getattr(obj, field.name)
-        except ObjectDoesNotExist:  # the related row is gone: its ID is what the version holds
-            value = getattr(obj, field.attname)
-        return empty if value is None else str(value)
-    value = getattr(obj, field.attname)
-    if value is None or value == "":
-        return empty
-    if isinstance(field, MoneyField):
-        return format_cny(value)
-    if isinstance(field, models.DateTimeField) and timezone.is_aware(value):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")  # China time
-    if isinstance(field, models.FileField):
-        return getattr(value, "name", value) or empty  # the name only: files have their own view
-    if isinstance(value, list) and all(isinstance(v, str | int) for v in value):
-        return ", ".join(map(str, value)) or empty  # a JSON list of links or codes, as text
-    return display_for_field(value, field, empty)
