@@ -1,9 +1,17 @@
 """Receivers of the lower apps' domain signals: act at once, with the sweep's own rule code.
 
-DESIGN "Apps and their direction": `orders` and `vendors` send these signals on commit;
-the receivers run the same rule the sweep runs, for the one vendor, waiting for the rule's
-lock so they never race a sweep. The sweep re-derives the same state later (safety net), so a
-receiver that fails only delays the effect; it is logged, never raised into the sender.
+DESIGN "Apps and their direction": `orders`, `vendors` and `catalog` send these signals on
+commit; the receivers run the same rule the sweep runs, for the one vendor. The sweep
+re-derives the same state later (safety net), so a receiver that fails only delays the
+effect; it is logged, never raised into the sender.
+
+No request waits for the sweep (issue 11): these receivers run inside the sender's web
+request (a storefront reporting a failed delivery, finance recording a top-up), while a sweep
+may hold the rule's lock, or the vendor's rows, for its whole batch (seconds on a first run).
+So the receiver waits at most `RECEIVER_LOCK_TIMEOUT_MS` for any lock; when that is not
+enough, nothing is written and the same work is enqueued as a task
+(`compliance.tasks.run_rule_for_vendor`), which waits for the lock in the worker and acts as
+soon as the sweep's batch commits (docs/decisions/sweep.md).
 """
 
 from __future__ import annotations
@@ -11,17 +19,39 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
+
 from compliance.models import SweepRule
 from compliance.sweep.runner import run_rule_now
 
 logger = logging.getLogger(__name__)
 
+# How long a request may wait for a lock the sweep holds before handing the work to a task.
+RECEIVER_LOCK_TIMEOUT_MS = 100
+
 
 def _run(rule: str, vendor_id: Any) -> None:
+    timeout = getattr(settings, "COMPLIANCE_RECEIVER_LOCK_TIMEOUT_MS", RECEIVER_LOCK_TIMEOUT_MS)
     try:
-        run_rule_now(rule, vendor_id=int(vendor_id))
+        report = run_rule_now(rule, vendor_id=int(vendor_id), lock_timeout_ms=timeout)
     except Exception:
         logger.exception("compliance receiver %s failed for vendor %s", rule, vendor_id)
+        return
+    if report.skipped:
+        _defer(rule, int(vendor_id))
+
+
+def _defer(rule: str, vendor_id: int) -> None:
+    """The sweep holds a lock this vendor's change needs: the task does it after the sweep."""
+    from compliance.tasks import run_rule_for_vendor
+
+    try:
+        run_rule_for_vendor.enqueue(rule=str(rule), vendor_id=vendor_id)
+    except Exception:
+        # The next sweep still derives the effect; the delay is logged.
+        logger.exception("compliance: deferring %s for vendor %s failed", rule, vendor_id)
+    else:
+        logger.info("compliance %s for vendor %s deferred to a task (lock busy)", rule, vendor_id)
 
 
 def on_deposit_made_whole(sender: Any, vendor_id: int, **kwargs: Any) -> None:

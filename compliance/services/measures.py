@@ -356,9 +356,11 @@ def vendor_state_recompute(
         return changed
     with transaction.atomic():
         # Lock the vendors in primary-key order: concurrent recomputes of the same vendor
-        # serialise here instead of writing interleaved states.
+        # serialise here instead of writing interleaved states. NO KEY UPDATE: rows that
+        # merely reference the vendor (an order, a delivery failure) can still be inserted
+        # while a sweep's batch holds thousands of vendors (issue 11).
         vendors = list(
-            Vendor.objects.select_for_update(of=("self",))
+            Vendor.objects.select_for_update(of=("self",), no_key=True)
             .filter(pk__in=ids)
             .order_by("pk")
             .values_list("pk", *VENDOR_FIELDS)

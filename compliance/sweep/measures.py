@@ -49,7 +49,7 @@ def measures_lift_bulk(
     if not ids:
         return []
     locked = list(
-        AppliedMeasure.objects.select_for_update(of=("self",))
+        AppliedMeasure.objects.select_for_update(of=("self",), no_key=True)
         .filter(pk__in=ids, lifted_at__isnull=True)
         .order_by("pk")
     )

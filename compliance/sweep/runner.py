@@ -19,12 +19,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from compliance.models import EvaluationOutcome, RuleEvaluation, RuleSetting, SweepRun
 from compliance.sweep.base import Action, Outcome, Rule, SweepContext
-from compliance.sweep.locks import try_rule_lock, wait_rule_lock
+from compliance.sweep.locks import (
+    bound_lock_waits,
+    is_lock_timeout,
+    restore_lock_waits,
+    try_rule_lock,
+    wait_rule_lock,
+)
 from compliance.sweep.recording import record_outcomes
 from compliance.sweep.registry import get_rules
 
@@ -82,7 +88,9 @@ def _execute_isolated(ctx: SweepContext, rule: Rule, actions: Sequence[Action]) 
     try:
         with transaction.atomic():
             return rule.execute(ctx, actions)
-    except Exception:
+    except Exception as exc:
+        if is_lock_timeout(exc):
+            raise  # a bounded wait ran out: nobody's failure, the whole batch is deferred
         logger.warning("sweep %s: bulk execution failed, retrying per vendor", rule.name)
     by_vendor: dict[int | None, list[Action]] = defaultdict(list)
     for action in actions:
@@ -93,6 +101,8 @@ def _execute_isolated(ctx: SweepContext, rule: Rule, actions: Sequence[Action]) 
             with transaction.atomic():
                 outcomes.extend(rule.execute(ctx, group))
         except Exception as exc:
+            if is_lock_timeout(exc):
+                raise
             logger.exception("sweep %s failed for vendor %s", rule.name, vendor_id)
             outcomes.append(rule.outcome_for_error(vendor_id, group, exc))
     return outcomes
@@ -118,16 +128,44 @@ def run_rule(
     *,
     vendor_ids: Sequence[int] | None = None,
     wait: bool = False,
+    lock_timeout_ms: int | None = None,
 ) -> RuleReport:
-    """One rule's batch in one transaction; returns what it did."""
+    """One rule's batch in one transaction; returns what it did.
+
+    `wait`: wait for the rule's lock instead of skipping the rule when another run holds it.
+    `lock_timeout_ms` (with `wait`): wait at most this long for it, and for every row lock
+    the batch takes; if a wait runs out, everything is rolled back and the report says
+    `skipped` (the caller defers the work). For callers inside a web request.
+    """
     report = RuleReport(rule=rule.name, rule_id=rule.rule_id)
     started = time.perf_counter()
-    with count_queries() as counter, transaction.atomic():
+    with count_queries() as counter:
+        try:
+            _run_rule_batch(ctx, rule, report, vendor_ids, wait, lock_timeout_ms)
+        except OperationalError as exc:
+            if lock_timeout_ms is None or not is_lock_timeout(exc):
+                raise
+            report = RuleReport(rule=rule.name, rule_id=rule.rule_id, skipped=True)
+    report.queries = counter["n"]
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _run_rule_batch(
+    ctx: SweepContext,
+    rule: Rule,
+    report: RuleReport,
+    vendor_ids: Sequence[int] | None,
+    wait: bool,
+    lock_timeout_ms: int | None,
+) -> None:
+    with transaction.atomic():
+        bounded = bound_lock_waits(lock_timeout_ms) if lock_timeout_ms is not None else None
         if wait:
             wait_rule_lock(rule.name)
         elif not try_rule_lock(rule.name):
             report.skipped = True
-            return report
+            return
         plan = rule.plan(ctx, vendor_ids=vendor_ids)
         report.examined = plan.examined
         report.planned = len(plan.actions)
@@ -138,9 +176,7 @@ def run_rule(
             outcomes = _execute_isolated(ctx, rule, plan.actions)
             record_outcomes(ctx, rule, outcomes)
             _tally(report, outcomes)
-    report.queries = counter["n"]
-    report.seconds = round(time.perf_counter() - started, 3)
-    return report
+        restore_lock_waits(bounded)
 
 
 def run_sweep(
@@ -207,12 +243,21 @@ def abort_stale_runs(*, now: dt.datetime | None = None) -> int:
     return stale.update(status=SweepRun.Status.ABORTED, finished_at=now)
 
 
-def run_rule_now(rule_name: str, *, vendor_id: int, at: dt.datetime | None = None) -> RuleReport:
-    """What a signal receiver calls: the rule for one vendor, at once, waiting for the lock.
+def run_rule_now(
+    rule_name: str,
+    *,
+    vendor_id: int,
+    at: dt.datetime | None = None,
+    lock_timeout_ms: int | None = None,
+) -> RuleReport:
+    """The rule for one vendor, at once, waiting for the rule's lock (signal receivers, and
+    the task they hand work to).
 
     The same plan/execute as the sweep, so the receiver and the sweep can never disagree.
+    `lock_timeout_ms`: wait at most that long for any lock (a receiver inside a request);
+    the report is then `skipped` and nothing was written.
     """
     at = at or timezone.now()
     (rule,) = get_rules([rule_name])
     ctx = SweepContext(as_of=at, setting=RuleSetting.in_force(at))
-    return run_rule(ctx, rule, vendor_ids=[vendor_id], wait=True)
+    return run_rule(ctx, rule, vendor_ids=[vendor_id], wait=True, lock_timeout_ms=lock_timeout_ms)
