@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed as FSMTransitionNotAllowed
 
@@ -38,12 +39,13 @@ def reason_with_caller(reason: str, caller: Any) -> str:
 
 # simple-history's own columns of a historical row, filled from the audit arguments.
 _HISTORY_OWN = ("history_date", "history_change_reason", "history_type", "history_user")
-_insert_sql: dict[tuple[type[models.Model], tuple[str, ...], str], tuple[str, list]] = {}
+_insert_sql: dict[tuple[type[models.Model], tuple[str, ...], str], tuple[str, list, list]] = {}
 
 
 def _insert_with_history_sql(
     model: type[models.Model], conflict_fields: Sequence[str], using: str
-) -> tuple[str, list[models.Field]]:
+) -> tuple[str, list[models.Field], list[models.Field]]:
+    """The statement, the model's fields it inserts and simple-history's own fields."""
     key = (model, tuple(conflict_fields), using)
     if key not in _insert_sql:
         connection = connections[using]
@@ -77,7 +79,8 @@ def _insert_with_history_sql(
             f'SELECT {", ".join(selected)} FROM "inserted" '
             f"RETURNING {qn(model._meta.pk.column)}"
         )
-        _insert_sql[key] = (sql, fields)
+        own = [f for f in history._meta.concrete_fields if f.name in _HISTORY_OWN]
+        _insert_sql[key] = (sql, fields, own)
     return _insert_sql[key]
 
 
@@ -99,19 +102,16 @@ def insert_once_with_history(
     set). No model signals are sent: the history row is the only post_save work the model
     has (tests/orders/test_ingest.py keeps it so).
     """
-    sql, fields = _insert_with_history_sql(type(obj), conflict_fields, using)
+    sql, fields, history_fields = _insert_with_history_sql(type(obj), conflict_fields, using)
     connection = connections[using]
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-    history = type(obj).history.model  # type: ignore[attr-defined]
     own = {
         "history_date": timezone.now(),
         "history_change_reason": reason,
         "history_type": "+",
         "history_user": actor.pk if getattr(actor, "pk", None) else None,
     }
-    for field in history._meta.concrete_fields:
-        if field.name in _HISTORY_OWN:
-            params.append(field.get_db_prep_save(own[field.name], connection))
+    params += [f.get_db_prep_save(own[f.name], connection) for f in history_fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
@@ -121,3 +121,47 @@ def insert_once_with_history(
     obj._state.adding = False
     obj._state.db = using
     return True
+
+
+class Precompiled:
+    """A queryset's SQL, compiled by the ORM once per database and run with new parameters.
+
+    The order API runs the same two lookups on every request; compiling them again each time
+    cost more Python than running them. `build(*sentinels)` makes the queryset with sentinel
+    values in place of the parameters; `rows(*values)` runs its SQL with the real values in
+    their place. Only for querysets whose columns need no value converters (checked once);
+    `rows()` answers None when it cannot be used, and the caller runs the queryset instead.
+    """
+
+    def __init__(self, build: Callable[..., QuerySet], *sentinels: Any) -> None:
+        self.build = build
+        self.sentinels = sentinels
+        self._compiled: dict[str, tuple[str, list[int], list[str]] | None] = {}
+
+    def _compile(self, using: str) -> tuple[str, list[int], list[str]] | None:
+        if using not in self._compiled:
+            compiler = self.build(*self.sentinels).query.get_compiler(using)
+            sql, params = compiler.as_sql()
+            expressions = [expression for expression, _sql, _alias in compiler.select]
+            names = [getattr(getattr(e, "target", None), "attname", None) for e in expressions]
+            usable = (
+                all(p in self.sentinels for p in params)
+                and not compiler.get_converters(expressions)
+                and None not in names
+            )
+            order = [self.sentinels.index(p) for p in params] if usable else []
+            self._compiled[using] = (sql, order, names) if usable else None
+        return self._compiled[using]
+
+    def columns(self, using: str = "default") -> list[str] | None:
+        compiled = self._compile(using)
+        return compiled[2] if compiled else None
+
+    def rows(self, *values: Any, using: str = "default") -> list[tuple] | None:
+        compiled = self._compile(using)
+        if compiled is None:
+            return None
+        sql, order, _names = compiled
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, [values[i] for i in order])
+            return cursor.fetchall()

@@ -21,6 +21,7 @@ from orders.models import DeliveryFailure, Order, ServiceAccount
 from orders.refdata import RefData
 from orders.refdata import current as refdata_current
 from orders.services.common import (
+    Precompiled,
     insert_once_with_history,
     lock,
     reason_with_caller,
@@ -98,14 +99,17 @@ _SELLABLE_COLUMNS = (
 )
 
 
-def _sellable(specification_id: int) -> _Sellable | None:
-    row = (
-        Specification.objects.filter(pk=specification_id)
-        .order_by()
-        .values_list(*_SELLABLE_COLUMNS)
-        .first()
-    )
-    return _Sellable(*row) if row is not None else None
+_SELLABLE = Precompiled(
+    lambda pk: Specification.objects.filter(pk=pk).order_by().values_list(*_SELLABLE_COLUMNS),
+    -1,
+)
+
+
+def _sellable(specification_id: int, using: str) -> _Sellable | None:
+    rows = _SELLABLE.rows(specification_id, using=using)
+    if rows is None:  # a database whose values need converting: the ORM does it
+        rows = list(_SELLABLE.build(specification_id).using(using))
+    return _Sellable(*rows[0]) if rows else None
 
 
 def _check_orderable(spec: _Sellable, amount: Decimal) -> None:
@@ -163,8 +167,22 @@ def _same_order(order: Order, data: dict[str, Any]) -> bool:
     )
 
 
-def _existing(channel: str, external_id: str) -> Order | None:
-    return Order.objects.filter(channel=channel, external_id=external_id).order_by().first()
+_EXISTING = Precompiled(
+    lambda channel, external_id: Order.objects.filter(
+        channel=channel, external_id=external_id
+    ).order_by()[:1],
+    "\x00channel",
+    "\x00external_id",
+)
+
+
+def _existing(channel: str, external_id: str, using: str = "default") -> Order | None:
+    """The order of this idempotency key, if any (the retry's one lookup)."""
+    rows = _EXISTING.rows(channel, external_id, using=using)
+    if rows is None:
+        return next(iter(_EXISTING.build(channel, external_id).using(using)), None)
+    columns = _EXISTING.columns(using)
+    return Order.from_db(using, columns, rows[0]) if rows else None
 
 
 def order_create(
@@ -215,11 +233,12 @@ def order_create(
         "paid_at": paid_at,
         "discount_reason": discount_reason,
     }
-    existing = _existing(channel, external_id)
+    using = router.db_for_write(Order)
+    existing = _existing(channel, external_id, using)
     if existing is not None:
         return _idempotent(existing, data, external_id)
 
-    spec = _sellable(specification_id)
+    spec = _sellable(specification_id, using)
     if spec is None:
         raise ValidationFailed(
             _("Unknown specification %(id)s."), code="unknown_specification", id=specification_id
@@ -264,7 +283,6 @@ def order_create(
         review_period_closed=rule == ReviewPeriodRule.NONE,
     )
     reason = reason_with_caller("order paid", caller)
-    using = router.db_for_write(Order)
     if connections[using].vendor == "postgresql":
         created = insert_once_with_history(
             order,
@@ -281,12 +299,12 @@ def order_create(
                 save_audited(order, actor=actor, reason=reason)
             created = True
         except IntegrityError:
-            if _existing(channel, external_id) is None:
+            if _existing(channel, external_id, using) is None:
                 raise  # not the idempotency key
             created = False
     if not created:
         # A concurrent duplicate won the race: answer as the retry it is.
-        existing = _existing(channel, external_id)
+        existing = _existing(channel, external_id, using)
         if existing is None:  # pragma: no cover - the conflicting row is committed and kept
             raise IntegrityError(f"order {channel}/{external_id} conflicted but is not visible")
         return _idempotent(existing, data, external_id)

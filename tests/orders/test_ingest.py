@@ -538,3 +538,31 @@ def test_issue_11_concurrent_creates_with_one_key_and_different_data_one_wins_on
     responses = _together(2, post)
     assert sorted(r.status_code for r in responses) == [201, 409]
     assert Order.objects.filter(external_id="RACE-3").count() == 1
+
+
+def test_issue_11_precompiled_lookups_answer_as_the_orm():
+    """The hot path runs the two lookups' SQL compiled once; the answers are the ORM's."""
+    from orders.services import orders as order_services
+
+    spec = make_spec(kind=ProductKind.SAAS)
+    order, _ = order_create(
+        channel="cn",
+        external_id="PC-1",
+        buyer_account_id="1",
+        specification_id=spec.pk,
+        amount="100.00",
+        paid_at=PAID_AT,
+    )
+    found = order_services._existing("cn", "PC-1")
+    expected = Order.objects.get(pk=order.pk)
+    tracked = [f.attname for f in Order._meta.concrete_fields]
+    assert {n: getattr(found, n) for n in tracked} == {n: getattr(expected, n) for n in tracked}
+    assert order_services._existing("cn", "PC-2") is None
+    assert order_services._existing("intl", "PC-1") is None
+    sellable = order_services._sellable(spec.pk, "default")
+    assert sellable.price == spec.price and sellable.kind == "saas" and sellable.saas_delivered
+    assert sellable.store_id == spec.product.vendor.store.pk and sellable.store_trading
+    assert order_services._sellable(987654, "default") is None
+    if POSTGRES:  # no silent fallback to compiling every time
+        assert order_services._EXISTING.columns() == tracked
+        assert order_services._SELLABLE.columns() is not None
