@@ -15,6 +15,9 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.exceptions import DomainError
 
+# Up to this many objects, each done one gets its own message naming it; beyond, a count.
+MESSAGES_PER_OBJECT = 10
+
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
@@ -37,8 +40,12 @@ def run_with_reason(
     apply: Callable[[Model, str], None],
     required: bool = True,
     label: Any = None,
+    done: Callable[[Model], str] | None = None,
 ) -> TemplateResponse | None:
     """Show the reason page; on confirmation call `apply(obj, reason)` for each object.
+
+    `done(obj)` says what happened to each object (issue 12 §3: which product, what now);
+    without it, or for many objects, a count is shown.
 
     Domain errors are shown per object and never become a 500; objects that succeeded stay
     done (each service call is its own transaction).
@@ -46,17 +53,20 @@ def run_with_reason(
     if "apply" in request.POST:
         form = ReasonForm(request.POST, required=required, label=label)
         if form.is_valid():
-            done = 0
+            succeeded: list[str] = []
             for obj in queryset:
                 try:
                     apply(obj, form.cleaned_data["reason"])
                 except DomainError as exc:
                     modeladmin.message_user(request, f"{obj}: {exc}", messages.ERROR)
                 else:
-                    done += 1
-            if done:
+                    succeeded.append(done(obj) if done else "")
+            if done and len(succeeded) <= MESSAGES_PER_OBJECT:
+                for text in succeeded:
+                    modeladmin.message_user(request, text, messages.SUCCESS)
+            elif succeeded:
                 modeladmin.message_user(
-                    request, _("%(count)d done.") % {"count": done}, messages.SUCCESS
+                    request, _("%(count)d done.") % {"count": len(succeeded)}, messages.SUCCESS
                 )
             return None
     else:

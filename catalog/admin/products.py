@@ -6,12 +6,32 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponseRedirect
-from django.urls import reverse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from catalog.admin.actions import run_with_reason
+from catalog.admin.actions import MESSAGES_PER_OBJECT, run_with_reason
+from catalog.admin.display import (
+    EMPTY,
+    china_time,
+    list_text,
+    revision_diff_html,
+    revision_spec_values,
+    spec_text,
+    visibility_html,
+    waiting_text,
+)
+from catalog.admin.review_start import review_panel, started_message
 from catalog.models import (
     DELIST_PERMISSION,
     REVIEW_PERMISSION,
@@ -24,12 +44,22 @@ from catalog.models import (
     Specification,
     zero_price_refused,
 )
-from catalog.selectors import open_revision_exists, revision_awaiting_review
+from catalog.selectors import (
+    open_revision_exists,
+    open_revision_field,
+    review_waiting_since,
+    revision_awaiting_review,
+    revision_base_moment,
+    revision_diff,
+    revision_waiting_since,
+)
 from catalog.services import SpecInput, product_delist, security_review_start, specification_add
 from catalog.services.products import EDITABLE_STATUSES
+from catalog.visibility import hidden_reasons
 from marketplace.exceptions import DomainError
 from marketplace.files import file_link
 from marketplace.history_admin import SimpleHistoryAdmin
+from marketplace.money import format_cny
 from vendors.admin.filters import VendorLinkFilter
 
 
@@ -95,8 +125,19 @@ class SpecificationInline(admin.TabularInline):
         formset.form = BoundForm
         return formset
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if self.has_add_permission(request, obj):
+            return list(self.fields)
+        return ["name", "price_cny", "billing_period", "is_trial", "active"]  # money as money
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return ["active"]
+        if self.has_add_permission(request, obj):
+            return ["active"]
+        return self.get_fields(request, obj)
+
+    @admin.display(description=_("price (CNY)"))
+    def price_cny(self, obj: Specification) -> str:
+        return format_cny(obj.price)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -144,19 +185,16 @@ class SecurityReviewInline(admin.TabularInline):
         return False
 
 
+class CatalogAdminMedia:
+    css = {"all": ["catalog/admin.css"]}
+
+
 @admin.register(Product)
 class ProductAdmin(SimpleHistoryAdmin):
-    list_display = [
-        "title",
-        "vendor",
-        "kind",
-        "category",
-        "status",
-        "pending_update",
-        "searchable",
-        "content_shielded",
-        "updated_at",
-    ]
+    # Issue 12 §2: what a reviewer decides on comes first and fits at 1440 px beside the
+    # filters: state (with an update in progress), what buyers see, how long it has waited
+    # for review, the vendor. Category and timestamps are on the product's page.
+    list_display = ["title", "state", "visibility", "waiting", "vendor", "kind"]
     list_filter = [
         AwaitingReviewFilter,
         "status",
@@ -166,10 +204,12 @@ class ProductAdmin(SimpleHistoryAdmin):
         VendorLinkFilter,
         "created_at",
     ]
-    list_select_related = ["vendor", "category"]
+    list_select_related = ["vendor"]
     search_fields = ["title", "vendor__name"]
     inlines = [SpecificationInline, RevisionInline, SecurityReviewInline]
     actions = ["start_security_review", "delist_products"]
+    change_form_template = "admin/catalog/product/change_form.html"
+    Media = CatalogAdminMedia
     # Content is the vendor's; changes come through revisions (MS-6.1.2). State and the
     # visibility written by compliance are shown, never edited here.
     readonly_fields = [
@@ -187,8 +227,9 @@ class ProductAdmin(SimpleHistoryAdmin):
         "listed_at",
         "delisted_at",
         "delist_reason",
+        "buyers_see",
         "searchable",
-        "hidden_reason",
+        "hidden_by",
         "content_shielded",
         "created_at",
         "updated_at",
@@ -202,7 +243,7 @@ class ProductAdmin(SimpleHistoryAdmin):
         ),
         (
             _("Visibility (set by compliance measures)"),
-            {"fields": ["searchable", "hidden_reason", "content_shielded"]},
+            {"fields": ["buyers_see", "searchable", "hidden_by", "content_shielded"]},
         ),
         (_("Record"), {"fields": ["created_at", "updated_at"]}),
     ]
@@ -217,12 +258,57 @@ class ProductAdmin(SimpleHistoryAdmin):
                     statuses=[ProductRevision.Status.SUBMITTED]
                 ),
                 has_open_revision=open_revision_exists(),
+                open_revision_number=open_revision_field("number"),
+                open_revision_status=open_revision_field("status"),
+                waiting_since=review_waiting_since(),
             )
         )
 
-    @admin.display(description=_("update pending"), boolean=True)
-    def pending_update(self, obj: Product) -> bool:
-        return bool(getattr(obj, "has_open_revision", False))
+    # --- list columns ---------------------------------------------------------------------
+    @admin.display(description=_("state"), ordering="status")
+    def state(self, obj: Product) -> str:
+        number = getattr(obj, "open_revision_number", None)
+        if number is None:
+            return obj.get_status_display()
+        update = _("update #%(number)s: %(status)s") % {
+            "number": number,
+            "status": REVISION_STATUS_LABELS.get(obj.open_revision_status, ""),
+        }
+        return format_html('{}<div class="sub">{}</div>', obj.get_status_display(), update)
+
+    @admin.display(description=_("what buyers see"))
+    def visibility(self, obj: Product) -> str:
+        return visibility_html(obj)
+
+    @admin.display(description=_("waiting for review"), ordering="waiting_since")
+    def waiting(self, obj: Product) -> str:
+        since = getattr(obj, "waiting_since", None)
+        if since is None:
+            return EMPTY
+        return format_html('<span title="{}">{}</span>', china_time(since), waiting_text(since))
+
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
+        """The vendor as a link to its page for whoever may open it (not a filter link: the
+        list never carries one per vendor, see VendorLinkFilter)."""
+        may_open = request.user.has_perm("vendors.view_vendor")
+
+        @admin.display(description=_("vendor"), ordering="vendor__name")
+        def vendor(obj: Product) -> str:
+            if not may_open:
+                return obj.vendor.name
+            url = reverse("admin:vendors_vendor_change", args=[obj.vendor_id])
+            return format_html('<a href="{}">{}</a>', url, obj.vendor.name)
+
+        return [vendor if name == "vendor" else name for name in self.list_display]
+
+    # --- change page fields ---------------------------------------------------------------
+    @admin.display(description=_("what buyers see"))
+    def buyers_see(self, obj: Product) -> str:
+        return visibility_html(obj)
+
+    @admin.display(description=_("hidden by"))
+    def hidden_by(self, obj: Product) -> str:
+        return list_text([str(reason) for reason in hidden_reasons(obj)]) or EMPTY
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # vendors create products; reviewers do not
@@ -266,6 +352,41 @@ class ProductAdmin(SimpleHistoryAdmin):
     def save_model(self, request: HttpRequest, obj: Product, form: Any, change: bool) -> None:
         """Every product field is read-only here; nothing to save on the product itself."""
 
+    # --- starting a review from the product's page (issue 12 §3) ---------------------------
+    def get_urls(self):
+        start = path(
+            "<path:object_id>/start-review/",
+            self.admin_site.admin_view(self.start_review_view),
+            name="catalog_product_start_review",
+        )
+        return [start, *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        product = self.get_object(request, unquote(object_id))
+        panel = review_panel(request.user, product) if product is not None else None
+        extra_context = {**(extra_context or {}), "review_panel": panel}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def start_review_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """POST only: take what the product has waiting (MS-4.1.1, MS-6.1.2), then open the
+        review's page. Refused (403) to anyone without the review permission."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_review_permission(request):
+            raise PermissionDenied
+        product = self.get_object(request, unquote(object_id))
+        if product is None:
+            raise Http404
+        try:
+            review = security_review_start(product=product, actor=request.user)
+        except DomainError as exc:
+            self.message_user(request, f"{product}: {exc}", messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:catalog_product_change", args=[product.pk]))
+        self.message_user(request, started_message(review), messages.SUCCESS)
+        return HttpResponseRedirect(
+            reverse("admin:catalog_securityreview_change", args=[review.pk])
+        )
+
     @admin.action(description=_("Start security review"), permissions=["review"])
     def start_security_review(self, request: HttpRequest, queryset):
         started = []
@@ -275,10 +396,13 @@ class ProductAdmin(SimpleHistoryAdmin):
             except DomainError as exc:
                 self.message_user(request, f"{product}: {exc}", messages.ERROR)
         if len(started) == 1:
+            self.message_user(request, started_message(started[0]), messages.SUCCESS)
             return HttpResponseRedirect(
                 reverse("admin:catalog_securityreview_change", args=[started[0].pk])
             )
-        if started:
+        for review in started[:MESSAGES_PER_OBJECT]:
+            self.message_user(request, started_message(review), messages.SUCCESS)
+        if len(started) > MESSAGES_PER_OBJECT:
             self.message_user(
                 request,
                 _("%(count)d security reviews started.") % {"count": len(started)},
@@ -296,15 +420,32 @@ class ProductAdmin(SimpleHistoryAdmin):
             apply=lambda product, reason: product_delist(
                 product=product, actor=request.user, reason=reason
             ),
+            done=lambda product: (
+                _("Delisted “%(product)s”: it is off sale.") % {"product": product}
+            ),
         )
+
+
+REVISION_STATUS_LABELS = dict(ProductRevision.Status.choices)
 
 
 @admin.register(ProductRevision)
 class ProductRevisionAdmin(SimpleHistoryAdmin):
-    list_display = ["product", "number", "status", "created_at", "published_at"]
+    list_display = ["__str__", "status", "waiting", "vendor", "created_at", "published_at"]
     list_filter = ["status"]
-    list_select_related = ["product"]
+    list_select_related = ["product__vendor"]
     search_fields = ["product__title", "title", "product__vendor__name"]
+    change_form_template = "admin/catalog/productrevision/change_form.html"
+    Media = CatalogAdminMedia
+    fieldsets = [
+        (None, {"fields": ["product", "number", "status", "rejection_reason"]}),
+        (_("Changes against the listed version"), {"fields": ["changes"]}),
+        (
+            _("The update as submitted"),
+            {"fields": ["title", "description", "tags", "deployment", "specification_list"]},
+        ),
+        (_("Record"), {"fields": ["created_by", "created_at", "published_at"]}),
+    ]
     readonly_fields = [
         "product",
         "number",
@@ -312,7 +453,8 @@ class ProductRevisionAdmin(SimpleHistoryAdmin):
         "description",
         "tags",
         "deployment",
-        "specifications",
+        "specification_list",
+        "changes",
         "status",
         "rejection_reason",
         "created_by",
@@ -320,8 +462,45 @@ class ProductRevisionAdmin(SimpleHistoryAdmin):
         "published_at",
     ]
 
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).annotate(waiting_since=revision_waiting_since())
+
+    @admin.display(description=_("vendor"), ordering="product__vendor__name")
+    def vendor(self, obj: ProductRevision) -> Any:
+        return obj.product.vendor
+
+    @admin.display(description=_("waiting for review"), ordering="waiting_since")
+    def waiting(self, obj: ProductRevision) -> str:
+        since = getattr(obj, "waiting_since", None)
+        return waiting_text(since) if since else EMPTY
+
+    @admin.display(description=_("specifications"))
+    def specification_list(self, obj: ProductRevision) -> str:
+        specs = revision_spec_values(obj)
+        if not specs:
+            return EMPTY
+        return format_html(
+            '<ul class="plain">{}</ul>',
+            format_html_join("", "<li>{}</li>", ((spec_text(s),) for s in specs)),
+        )
+
+    @admin.display(description=_("changes"))
+    def changes(self, obj: ProductRevision) -> str:
+        return revision_diff_html(revision_diff(obj, as_of=revision_base_moment(obj)))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        revision = self.get_object(request, unquote(object_id))
+        panel = review_panel(request.user, revision.product) if revision is not None else None
+        if panel and panel["revision"] != revision:
+            panel = None  # the panel speaks of another update of the product
+        extra_context = {**(extra_context or {}), "review_panel": panel}
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the vendor's content: read here, decided in its security review
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -11,16 +11,22 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from catalog.admin.actions import ReasonForm, run_with_reason
+from catalog.admin.display import content_html, revision_diff_html
+from catalog.admin.products import CatalogAdminMedia
 from catalog.models import (
     REVIEW_PERMISSION,
     ItemResult,
+    Product,
+    ReviewItem,
     SecurityReview,
     SecurityReviewItem,
 )
+from catalog.selectors import SpecValue, revision_diff
 from catalog.services import (
     security_review_approve,
     security_review_record,
@@ -28,6 +34,43 @@ from catalog.services import (
 )
 from marketplace.exceptions import DomainError
 from marketplace.history_admin import SimpleHistoryAdmin
+
+
+def decided_message(review: SecurityReview, *, listed_title: str) -> str:
+    """What the decision did to which product (issue 12 §3), read back from the database.
+
+    `listed_title` is the title the reviewer knew; an approved update may have changed it.
+    """
+    review = SecurityReview.objects.select_related("product", "revision").get(pk=review.pk)
+    product = review.product
+    names = {"product": listed_title, "title": product.title, "status": ""}
+    if review.outcome == SecurityReview.Outcome.REJECTED:
+        if review.revision_id:
+            return (
+                gettext(
+                    "Rejected the update of “%(product)s”; the listed version stays on sale and "
+                    "the vendor sees the reason."
+                )
+                % names
+            )
+        return gettext("Rejected “%(product)s”; the vendor sees the reason.") % names
+    if not review.revision_id:
+        return gettext("Approved “%(product)s”; it is listed now.") % names
+    if product.status != Product.Status.LISTED:
+        names["status"] = product.get_status_display()
+        return (
+            gettext(
+                "Approved the update of “%(product)s”; the new version is published, but the "
+                "product stays %(status)s."
+            )
+            % names
+        )
+    if product.title != listed_title:
+        return (
+            gettext("Approved the update of “%(product)s”; the new version “%(title)s” is listed.")
+            % names
+        )
+    return gettext("Approved the update of “%(product)s”; the new version is listed.") % names
 
 
 class SecurityReviewItemInline(admin.TabularInline):
@@ -53,13 +96,11 @@ class SecurityReviewItemInline(admin.TabularInline):
 @admin.register(SecurityReview)
 class SecurityReviewAdmin(SimpleHistoryAdmin):
     list_display = [
-        "product",
+        "review_subject",
         "vendor",
-        "subject",
         "reviewer",
         "outcome",
-        "items_passed",
-        "items_failed",
+        "items_summary",
         "started_at",
         "decided_at",
     ]
@@ -69,17 +110,7 @@ class SecurityReviewAdmin(SimpleHistoryAdmin):
     inlines = [SecurityReviewItemInline]
     change_form_template = "admin/catalog/securityreview/change_form.html"
     actions = ["approve_reviews", "reject_reviews"]
-    fields = [
-        "product",
-        "revision",
-        "content_under_review",
-        "reviewer",
-        "outcome",
-        "started_at",
-        "decided_at",
-        "notes",
-        "rejection_reason",
-    ]
+    Media = CatalogAdminMedia
     readonly_fields = [
         "product",
         "revision",
@@ -90,6 +121,30 @@ class SecurityReviewAdmin(SimpleHistoryAdmin):
         "decided_at",
         "rejection_reason",
     ]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None):
+        content = (
+            _("Changes against the listed version")
+            if obj is not None and obj.revision_id
+            else _("Content under review")
+        )
+        return [
+            (
+                None,
+                {
+                    "fields": [
+                        "product",
+                        "revision",
+                        "reviewer",
+                        "outcome",
+                        "started_at",
+                        "decided_at",
+                    ]
+                },
+            ),
+            (content, {"fields": ["content_under_review"]}),
+            (_("Decision"), {"fields": ["notes", "rejection_reason"]}),
+        ]
 
     def get_queryset(self, request: HttpRequest):
         return (
@@ -110,46 +165,37 @@ class SecurityReviewAdmin(SimpleHistoryAdmin):
     def vendor(self, obj: SecurityReview) -> Any:
         return obj.product.vendor
 
-    @admin.display(description=_("reviewed"))
-    def subject(self, obj: SecurityReview) -> Any:
+    @admin.display(description=_("reviewed"), ordering="product__title")
+    def review_subject(self, obj: SecurityReview) -> Any:
         if obj.revision_id:
-            return _("update #%(number)s") % {"number": obj.revision.number}
-        return _("product")
+            update = _("update #%(number)s") % {"number": obj.revision.number}
+        else:
+            update = _("the product itself")
+        return format_html('{}<div class="sub">{}</div>', obj.product.title, update)
 
-    @admin.display(description=_("passed"), ordering="passed")
-    def items_passed(self, obj: SecurityReview) -> int:
-        return obj.passed
-
-    @admin.display(description=_("failed"), ordering="failed")
-    def items_failed(self, obj: SecurityReview) -> int:
-        return obj.failed
+    @admin.display(description=_("items"), ordering="failed")
+    def items_summary(self, obj: SecurityReview) -> str:
+        text = _("%(passed)d of %(total)d passed") % {
+            "passed": obj.passed,
+            "total": len(ReviewItem.values),
+        }
+        if obj.failed:
+            failed = _("%(failed)d failed") % {"failed": obj.failed}
+            return format_html('{}<div class="sub warn">{}</div>', text, failed)
+        return text
 
     @admin.display(description=_("content under review"))
     def content_under_review(self, obj: SecurityReview) -> str:
-        """What the reviewer judges: the update's content, or the product's own."""
+        """An update: what it changes against the listed version (MS-6.1.2), not its raw
+        values. The product's own submission: its content."""
         if obj.revision_id:
-            source = obj.revision
-            specs = [
-                (s["name"], s["price"], s["billing_period"], _("trial") if s["is_trial"] else "")
-                for s in source.specifications
-            ]
-        else:
-            source = obj.product
-            specs = [
-                (s.name, s.price, s.get_billing_period_display(), _("trial") if s.is_trial else "")
-                for s in source.specifications.filter(active=True)
-            ]
-        rows = format_html_join("", "<li>{} — ¥{} / {} {}</li>", specs)
-        return format_html(
-            "<strong>{}</strong><br>{}<br>{}: {}<br>{}: {}<ul>{}</ul>",
-            source.title,
-            source.description,
-            _("tags"),
-            source.tags,
-            _("where it is deployed"),
-            source.deployment,
-            rows,
-        )
+            as_of = None if obj.outcome == SecurityReview.Outcome.OPEN else obj.started_at
+            return revision_diff_html(revision_diff(obj.revision, as_of=as_of))
+        specs = [
+            SpecValue(s.name, s.price, s.billing_period, s.is_trial)
+            for s in obj.product.specifications.filter(active=True).order_by("pk")
+        ]
+        return content_html(obj.product, specs)
 
     def get_urls(self):
         decide = path(
@@ -169,7 +215,7 @@ class SecurityReviewAdmin(SimpleHistoryAdmin):
             raise Http404
         if not self.has_review_permission(request):
             raise PermissionDenied
-        review = get_object_or_404(SecurityReview, pk=object_id)
+        review = get_object_or_404(SecurityReview.objects.select_related("product"), pk=object_id)
         approving = decision == "approve"
         label = _("Reviewer notes") if approving else _("Reason")
         form = ReasonForm(request.POST or None, required=not approving, label=label)
@@ -181,9 +227,10 @@ class SecurityReviewAdmin(SimpleHistoryAdmin):
                 else:
                     security_review_reject(review=review, actor=request.user, reason=text)
             except DomainError as exc:
-                self.message_user(request, str(exc), messages.ERROR)
+                self.message_user(request, f"{review.product}: {exc}", messages.ERROR)
             else:
-                self.message_user(request, _("Done."), messages.SUCCESS)
+                message = decided_message(review, listed_title=review.product.title)
+                self.message_user(request, message, messages.SUCCESS)
             return HttpResponseRedirect(
                 reverse("admin:catalog_securityreview_change", args=[review.pk])
             )
@@ -231,6 +278,7 @@ class SecurityReviewAdmin(SimpleHistoryAdmin):
         description=_("Approve (list the product / publish the update)"), permissions=["review"]
     )
     def approve_reviews(self, request: HttpRequest, queryset):
+        queryset = queryset.select_related("product")  # the titles the reviewer knows
         return run_with_reason(
             self,
             request,
@@ -241,10 +289,12 @@ class SecurityReviewAdmin(SimpleHistoryAdmin):
             apply=lambda review, notes: security_review_approve(
                 review=review, actor=request.user, notes=notes
             ),
+            done=lambda review: decided_message(review, listed_title=review.product.title),
         )
 
     @admin.action(description=_("Reject with a reason"), permissions=["review"])
     def reject_reviews(self, request: HttpRequest, queryset):
+        queryset = queryset.select_related("product")
         return run_with_reason(
             self,
             request,
@@ -253,4 +303,5 @@ class SecurityReviewAdmin(SimpleHistoryAdmin):
             apply=lambda review, reason: security_review_reject(
                 review=review, actor=request.user, reason=reason
             ),
+            done=lambda review: decided_message(review, listed_title=review.product.title),
         )
