@@ -21,8 +21,12 @@ benchmark seed and nothing else (marketplace/benchguard.py), it:
    runs. `--json` prints one JSON line instead (bench_all reads it).
 
 The per-account throttle (600/minute by default) would refuse a benchmark: the server gets
-`API_THROTTLE_RATE=100000000/minute`, so the throttle still runs its cache reads and writes
-but never refuses. The orders created stay in the database (external IDs `BAPI-<run>-<n>`).
+`API_THROTTLE_RATE=1000000/second`, so the throttle still runs its cache read and write on
+every request but never refuses. A one-second window, because DRF's throttle keeps the time
+of every request in the window and pickles that list into the cache on each request: with a
+minute's window at 300 requests a second it would hold 18,000 entries and time the throttle
+rather than the API (a production limit such as 600/minute keeps it at most 600 long).
+The orders created stay in the database (external IDs `BAPI-<run>-<n>`).
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -305,12 +310,13 @@ class Command(BaseCommand):
         hooks.write_text(GUNICORN_HOOKS)
         env = {
             **os.environ,
+            "DATABASE_URL": _database_url(),  # the database this command is connected to
             "DJANGO_ENV": "production",
             "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
             "DJANGO_ALLOWED_HOSTS": HOST,
             "DJANGO_SECURE_SSL_REDIRECT": "0",  # plain HTTP on the loopback, as behind a proxy
             "DJANGO_DEBUG": "0",
-            "API_THROTTLE_RATE": "100000000/minute",
+            "API_THROTTLE_RATE": "1000000/second",
             "BENCH_API_STATS_DIR": str(stats_dir),
         }
         gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent))
@@ -507,6 +513,15 @@ def _stop(server: subprocess.Popen) -> None:
 
 
 # --- small helpers -------------------------------------------------------------------------
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    user = quote(db.get("USER") or "", safe="")
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{quote(db['NAME'], safe='')}"
 
 
 def _load() -> str:
