@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -173,10 +173,17 @@ def refund_decision_facts(
 ) -> RefundDecisionFacts:
     """The facts of approving `refund` with the arbitrator's inputs (as `refund_approve` takes
     them: an empty ground or case keeps the recorded one, None keeps the recorded figure)."""
-    from orders.services.refunds import FRACTION, committed_refund_total
+    from orders.services.refunds import FRACTION
 
     order = refund.order
-    already = committed_refund_total(order)
+    # What other refunds took or hold on the order, as `refund_approve` counts it (this refund
+    # is open when it is decided, so not among them; once approved it is not "other").
+    already = to_money(
+        Refund.objects.filter(order=order, status__in=Refund.COMMITTED)
+        .exclude(pk=refund.pk)
+        .aggregate(s=Sum("approved_amount"))["s"]
+        or ZERO
+    )
     inputs = RefundInputs(
         paid=refund.paid_amount,
         already_refunded=already,

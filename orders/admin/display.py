@@ -81,6 +81,26 @@ def percent(model: type[models.Model], field: str, label: Any = None, *, scale: 
     return show
 
 
+def readable_fields(admin_class: type, model: type[models.Model]) -> list[str]:
+    """Every field of `model` as a read-only page shows it: money and times through display
+    methods added to `admin_class` (for admins whose pages list all fields, read-only)."""
+    from marketplace.money import MoneyField
+
+    names = []
+    for f in model._meta.fields:
+        if f.auto_created:
+            continue
+        name = f.name
+        if isinstance(f, MoneyField):
+            name = f"{f.name}_cny"
+            setattr(admin_class, name, money(model, f.name))
+        elif isinstance(f, models.DateTimeField):
+            name = f"{f.name}_china"
+            setattr(admin_class, name, china_time(model, f.name))
+        names.append(name)
+    return names
+
+
 def admin_link(obj: models.Model | None, text: Any = None) -> SafeString | str:
     """A link to `obj`'s admin page (the record, never a `model:id` reference)."""
     if obj is None:

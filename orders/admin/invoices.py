@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.history_admin import SimpleHistoryAdmin
+from orders.admin.display import money, readable_fields
 from orders.admin.forms import InvoiceNumberForm, RedLetterFormForm
 from orders.admin.search import OrderIdSearchMixin
 from orders.admin.transitions import TransitionAction, TransitionActionsMixin
@@ -50,7 +51,7 @@ class InvoiceAdmin(OrderIdSearchMixin, TransitionActionsMixin, SimpleHistoryAdmi
         "vendor",
         "direction",
         "invoice_type",
-        "amount",
+        "amount_cny",
         "status",
         "refund_handling",
         "issued_on",
@@ -107,11 +108,17 @@ class InvoiceAdmin(OrderIdSearchMixin, TransitionActionsMixin, SimpleHistoryAdmi
         ),
     ]
 
+    amount_cny = money(Invoice, "amount")
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in Invoice._meta.fields]
+        return self.fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # an issued invoice is never deleted: it is reversed
+
+
+# The record's page: money as money and times in China time (issue 12 §2).
+InvoiceAdmin.fields = readable_fields(InvoiceAdmin, Invoice)

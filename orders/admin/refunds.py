@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +25,7 @@ from orders.admin.display import (
     cny,
     money,
     percent,
+    readable_fields,
 )
 from orders.admin.forms import ApproveRefundForm, approve_inputs
 from orders.admin.orders import ReviewPeriodFilter
@@ -252,7 +254,13 @@ class RefundAdmin(OrderIdSearchMixin, TransitionActionsMixin, SimpleHistoryAdmin
 
 @admin.register(VendorRefundTerms)
 class VendorRefundTermsAdmin(TransitionActionsMixin, SimpleHistoryAdmin):
-    list_display = ["vendor", "product", "refund_percent", "effective_from", "status"]
+    list_display = [
+        "vendor",
+        "product",
+        "refund_percent_text",
+        "effective_from_china",
+        "status",
+    ]
     list_select_related = ["vendor", "product"]
     list_filter = ["status"]
     search_fields = ["vendor__name"]
@@ -272,6 +280,28 @@ class VendorRefundTermsAdmin(TransitionActionsMixin, SimpleHistoryAdmin):
             lambda t, u, d: vendor_terms_reject(terms=t, actor=u, reason=d["reason"]),
         ),
     ]
+
+    refund_percent_text = percent(VendorRefundTerms, "refund_percent", scale=1)
+    effective_from_china = china_time(VendorRefundTerms, "effective_from")
+    decided_at_china = china_time(VendorRefundTerms, "decided_at")
+    SHOWN = [
+        "vendor",
+        "product",
+        "text",
+        "refund_percent_text",
+        "effective_from_china",
+        "status",
+        "decided_by",
+        "decided_at_china",
+        "decision_note",
+    ]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None):
+        # Recorded terms are shown, never edited: readable values instead of the form's.
+        return self.SHOWN if obj is not None else super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
+        return self.SHOWN if obj is not None else super().get_readonly_fields(request, obj)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return obj is None and super().has_change_permission(request, obj)
@@ -296,7 +326,7 @@ class VendorRefundTermsAdmin(TransitionActionsMixin, SimpleHistoryAdmin):
 class ClawbackAdmin(OrderIdSearchMixin, TransitionActionsMixin, SimpleHistoryAdmin):
     own_id_fields = ()
     contains_fields = ("vendor__name",)
-    list_display = ["vendor", "order", "refund", "amount", "status", "created_at"]
+    list_display = ["vendor", "order", "refund", "amount_cny", "status", "created_at_china"]
     list_select_related = ["vendor", "order", "refund__order"]
     list_filter = ["status"]
     search_fields = ["order__external_id__exact", "vendor__name"]
@@ -316,11 +346,29 @@ class ClawbackAdmin(OrderIdSearchMixin, TransitionActionsMixin, SimpleHistoryAdm
         ),
     ]
 
+    amount_cny = money(Clawback, "amount")
+    created_at_china = china_time(Clawback, "created_at")
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in Clawback._meta.fields]
+        return self.fields
+
+    @admin.display(description=_("deposit ledger entry"))
+    def deposit_entry_link(self, obj: Clawback):
+        """The vendors' ledger row the deduction wrote: a link, not `ledger:<id>`."""
+        if obj.deposit_entry_id is None:
+            return EMPTY
+        url = reverse("admin:vendors_depositentry_change", args=[obj.deposit_entry_id])
+        return format_html('<a href="{}">#{}</a>', url, obj.deposit_entry_id)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# The record's page: money as money, times in China time, the ledger entry as a link.
+ClawbackAdmin.fields = [
+    "deposit_entry_link" if name == "deposit_entry_id" else name
+    for name in readable_fields(ClawbackAdmin, Clawback)
+]

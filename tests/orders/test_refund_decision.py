@@ -307,8 +307,12 @@ def test_ms_5_1_finance_sees_only_the_payment_button(client):
     assert _buttons(client, refund) == set()
     refund = refund_approve(refund=refund, actor=None, reason="ok")
     assert _buttons(client, refund) == {"mark_refunded"}
-    page = client.get(do_url(refund, "mark_refunded"), **EN).content.decode()
+    response = client.get(do_url(refund, "mark_refunded"), **EN)
+    page = response.content.decode()
     assert "What to pay back" in page and "¥100.00" in page
+    facts = response.context["decision"]["facts"]
+    # This approved refund is not among "other refunds" of the order.
+    assert facts.inputs.already_refunded == 0 and facts.remaining == Decimal("100.00")
     client.post(do_url(refund, "mark_refunded"), {"reason": "paid, ref 42"}, **EN)
     refund.refresh_from_db()
     assert refund.status == Refund.Status.REFUNDED
