@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from simple_history import admin as simple_history_admin
 from simple_history.utils import get_history_model_for_model
 
-from marketplace.history_display import HistoryPresenter, china_time
+from marketplace.history_display import HistoryPresenter, china_time, display_name
 
 READONLY_VERSION_TEMPLATE = "admin/history/version_readonly.html"
 REVERT_REFUSED_TEMPLATE = "admin/history/revert_refused.html"
@@ -69,6 +69,7 @@ class SimpleHistoryAdmin(simple_history_admin.SimpleHistoryAdmin):
 
         presenter = HistoryPresenter(self.model, request, self.admin_site)
         context["versions"] = presenter.versions(records, older, url_for)
+        context["object_name"] = display_name(context["object"])
         return super().render_history_view(request, template, context, **kwargs)
 
     # --- URLs -------------------------------------------------------------------------------
@@ -102,6 +103,9 @@ class SimpleHistoryAdmin(simple_history_admin.SimpleHistoryAdmin):
         # non-numeric ID raised ValueError (a 500); like Django's own views, it is not found.
         self._object_id_or_404(object_id)
         return super().history_view(request, object_id, extra_context)
+
+    def history_view_title(self, request, obj):
+        return _("View history: %s") % display_name(obj)
 
     def revert_disabled(self, request, obj=None) -> bool:
         return True  # no "revert" wording or button anywhere, for anyone
@@ -144,7 +148,8 @@ class SimpleHistoryAdmin(simple_history_admin.SimpleHistoryAdmin):
         context = {
             **self.admin_site.each_context(request),
             **self._page_context(request, record),
-            "title": _("Past version of %(object)s") % {"object": obj},
+            "title": _("Past version of %(object)s") % {"object": display_name(obj)},
+            "object_name": display_name(obj),
             "recorded_at": china_time(record.history_date, "%Y-%m-%d %H:%M:%S"),
             "actor": presenter.actor(record),
             "reason": presenter.reason(record),

@@ -87,7 +87,7 @@ def _violation_version_name(version: Any) -> str:
 
 
 def _deposit_entry_name(entry: Any) -> str:
-    return f"#{entry.pk} {entry.get_kind_display()} {cny(entry.amount)}"
+    return f"#{entry.pk} {entry.get_kind_display()} {cny(entry.amount)} · {entry.vendor}"
 
 
 NAMES: dict[str, Callable[[Any], str]] = {
