@@ -23,7 +23,7 @@ from catalog.selectors import RevisionDiff, SpecValue, split_tags
 from catalog.visibility import display_state, hidden_reasons
 from marketplace.money import format_cny
 
-EMPTY = "–"
+EMPTY = "-"
 # A description line longer than this is cut at sentence ends, so that one edited sentence
 # of a long paragraph shows as one changed line, not the whole paragraph.
 LONG_LINE = 80
@@ -138,9 +138,10 @@ def line_diff(old: str, new: str) -> list[tuple[str, Segments]]:
     return rows
 
 
-def _field_label(name: str) -> str:
+def _field_label(name: str, *, first: bool = True) -> str:
     model = ProductRevision if name == "specifications" else Product
-    return capfirst(str(model._meta.get_field(name).verbose_name))
+    label = str(model._meta.get_field(name).verbose_name)
+    return capfirst(label) if first else label
 
 
 _SPEC_ATTR_LABELS = {
@@ -198,7 +199,7 @@ def revision_diff_html(diff: RevisionDiff) -> SafeString:
         "texts": texts,
         "tags_label": _field_label("tags"),
         "specs": specs,
-        "unchanged": list_text([_field_label(name) for name in diff.unchanged]),
+        "unchanged": list_text([_field_label(name, first=False) for name in diff.unchanged]),
     }
     return render_to_string("admin/catalog/_revision_diff.html", context)
 

@@ -175,7 +175,7 @@ class SecurityReviewAdmin(SimpleHistoryAdmin):
 
     @admin.display(description=_("items"), ordering="failed")
     def items_summary(self, obj: SecurityReview) -> str:
-        text = _("%(passed)d of %(total)d passed") % {
+        text = _("%(passed)d/%(total)d passed") % {
             "passed": obj.passed,
             "total": len(ReviewItem.values),
         }
