@@ -246,6 +246,12 @@ class SecurityReviewAdmin(SimpleHistoryAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # reviews are started from the products queue
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """A decided review is a record: read-only, no Save button (issue 12 §2)."""
+        if obj is not None and obj.outcome != SecurityReview.Outcome.OPEN:
+            return False
+        return super().has_change_permission(request, obj)
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 

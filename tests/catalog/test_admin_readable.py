@@ -255,3 +255,20 @@ def test_ms_2_6_service_fee_rate_reads_as_a_percentage(client):
     body = _get(client, reverse("admin:catalog_servicefeerate_change", args=[default.pk]))
     assert '<div class="readonly">10%</div>' in body
     assert '<div class="readonly">0.1000</div>' not in body
+
+
+def test_decided_review_is_read_only(client, reviewer):
+    """A decided review is a record: no Save button, no editable notes (issue 12 §2)."""
+    review = open_review(draft_product(title="Decided one"), reviewer)
+    client.force_login(reviewer)
+    url = reverse("admin:catalog_securityreview_change", args=[review.pk])
+    assert 'name="_save"' in _get(client, url)
+    security_review_record(review=review, actor=reviewer, results=all_pass())
+    from catalog.services import security_review_approve
+
+    security_review_approve(review=review, actor=reviewer)
+    body = _get(client, url)
+    assert 'name="_save"' not in body and 'name="notes"' not in body
+    assert client.post(url, {"notes": "changed"}).status_code == 403
+    review.refresh_from_db()
+    assert review.notes == ""
