@@ -177,7 +177,7 @@ def revision_diff_html(diff: RevisionDiff) -> SafeString:
     for change in diff.specs:
         changed = [
             {
-                "label": _SPEC_ATTR_LABELS[attr](),
+                "label": capfirst(_SPEC_ATTR_LABELS[attr]()),
                 "old": _spec_attr_text(change.old, attr),  # type: ignore[arg-type]
                 "new": _spec_attr_text(change.new, attr),  # type: ignore[arg-type]
             }

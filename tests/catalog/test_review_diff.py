@@ -176,7 +176,7 @@ def test_ms_6_1_2_no_change_says_so(client, reviewer):
         ("zh-hans", ["标题", "规格“Standard”", "价格：¥1,999.00 → ¥2,599.00"], ["描述", "标签"]),
         (
             "en",
-            ["Title", "Specification “Standard”", "price: ¥1,999.00 → ¥2,599.00"],
+            ["Title", "Specification “Standard”", "Price: ¥1,999.00 → ¥2,599.00"],
             ["Description", "Tags"],
         ),
     ],
