@@ -160,12 +160,14 @@ class Command(BaseCommand):
             raise CommandError("gunicorn is not installed next to this Python")
         token, specs, refunds = self._seed()
         connection.close()  # the server's workers open their own
-        runs = []
+        runs, loads = [], []
         for number in range(1, options["runs"] + 1):
+            loads.append(_load())  # before this run's server and client add their own
             runs.append(self._run(number, token, specs, refunds, options))
             if not options["json"]:
-                self._print_run(number, runs[-1])
+                self._print_run(number, runs[-1], loads[-1])
         summary = self._summary(runs, options)
+        summary["setup"]["load_before_each_run"] = loads
         if options["json"]:
             self.stdout.write(json.dumps(summary, ensure_ascii=False))
         else:
@@ -340,8 +342,8 @@ class Command(BaseCommand):
 
     # --- reports --------------------------------------------------------------------------
 
-    def _print_run(self, number: int, results: dict[str, PhaseResult]) -> None:
-        self.stdout.write(f"run {number} (load: {_load()})")
+    def _print_run(self, number: int, results: dict[str, PhaseResult], load: str) -> None:
+        self.stdout.write(f"run {number} (load before it: {load}; after: {_load()})")
         self.stdout.write(
             f"  {'phase':<7} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>7} "
             f"{'p95 ms':>7} {'max ms':>7} {'queries/req':>11} {'CPU ms/req':>10}"
