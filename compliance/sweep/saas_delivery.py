@@ -94,10 +94,15 @@ class SaasDeliveryRule(Rule):
             .values("pk", "vendor_id", "product_id", "failed_at")
             .order_by("pk")
         )
-        # Query 3: this cause's unlifted measures.
+        # Query 3: this cause's unlifted measures in force by `as_of`. One a receiver took
+        # after it (for a failure reported after `as_of`, which this run does not see) is
+        # not this run's to judge: it would be lifted as if every failure were repaired.
         measures = list(
             AppliedMeasure.objects.filter(
-                cause_type=CauseType.SAAS_DELIVERY, lifted_at__isnull=True, **vf
+                cause_type=CauseType.SAAS_DELIVERY,
+                lifted_at__isnull=True,
+                starts_at__lte=ctx.as_of,
+                **vf,
             ).values("pk", "vendor_id", "kind")
         )
         kinds_by_vendor: dict[int, set[str]] = defaultdict(set)

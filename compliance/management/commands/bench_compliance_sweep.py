@@ -519,6 +519,7 @@ class Command(BaseCommand):
                         "at": dt.datetime.now(tz=CHINA_TZ).isoformat(),
                         "reason": "bench: provisioning error",
                     }
+                    wall = time.time()
                     t0 = time.perf_counter()
                     response = client.post(
                         f"/api/v1/orders/{pk}/delivery/", body, content_type="application/json"
@@ -530,7 +531,7 @@ class Command(BaseCommand):
                         )
                     if sweep.poll() is None:  # only requests that ran during the sweep
                         timings.append(elapsed)
-                    reported.append((pk, product_id, time.time()))
+                    reported.append((pk, product_id, wall))
                     time.sleep(max(0.0, 1 / rate - elapsed))
                 sweep_seconds = time.perf_counter() - sweep_started
                 output = sweep.stdout.read() if sweep.stdout else ""
@@ -553,7 +554,9 @@ class Command(BaseCommand):
                     time.sleep(0.5)
                 hidden_at = dict(
                     AppliedMeasure.objects.filter(
-                        product_id__in=products, kind=MeasureKind.HIDE_PRODUCT
+                        product_id__in=products,
+                        kind=MeasureKind.HIDE_PRODUCT,
+                        lifted_at__isnull=True,
                     ).values_list("product_id", "created_at")
                 )
         finally:
