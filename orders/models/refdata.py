@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import IntegrityError, models, transaction
 from django.db.models.signals import post_delete, post_save
+from django.utils.translation import gettext_lazy as _
 
 __all__ = ["REFDATA_MODELS", "RefDataStamp", "bump_refdata_stamp"]
 
@@ -29,7 +30,7 @@ class RefDataStamp(models.Model):
     value = models.CharField(max_length=32)
 
     class Meta:
-        verbose_name = "reference data stamp"
+        verbose_name = _("reference data stamp")
         default_permissions = ()
 
     def __str__(self) -> str:
