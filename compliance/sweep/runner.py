@@ -163,7 +163,7 @@ def _run_rule_batch(
         bounded = bound_lock_waits(lock_timeout_ms) if lock_timeout_ms is not None else None
         if wait:
             wait_rule_lock(rule.name)
-        elif not try_rule_lock(rule.name):
+        elif not try_rule_lock(rule.name) and not _wait_briefly(rule.name):
             report.skipped = True
             return
         plan = rule.plan(ctx, vendor_ids=vendor_ids)
@@ -229,6 +229,30 @@ def run_sweep(
         run.summary["rules"] = [r.as_dict() for r in report.rules]
         run.save(update_fields=["finished_at", "status", "summary"])
     return report
+
+
+# How long a sweep waits for a rule's lock before skipping the rule: long enough for a
+# receiver acting for one vendor (milliseconds), far shorter than another run's batch.
+SWEEP_LOCK_WAIT_MS = 250
+
+
+def _wait_briefly(rule_name: str) -> bool:
+    """The lock is taken: wait a moment for it. A receiver (a storefront reporting failures
+    all day) holds it for milliseconds and must not make the sweep skip the rule; another
+    sweep holds it for its whole batch, and then this run skips it. False if still taken."""
+    if connection.vendor != "postgresql":
+        return False
+    timeout = getattr(settings, "COMPLIANCE_SWEEP_LOCK_WAIT_MS", SWEEP_LOCK_WAIT_MS)
+    try:
+        with transaction.atomic():  # a savepoint: a timeout leaves the batch's transaction usable
+            previous = bound_lock_waits(timeout)
+            wait_rule_lock(rule_name)
+            restore_lock_waits(previous)
+    except OperationalError as exc:
+        if is_lock_timeout(exc):
+            return False
+        raise
+    return True
 
 
 def _forget_cached_plans() -> None:

@@ -25,7 +25,9 @@ from rest_framework.test import APIClient
 from catalog.models import Product, ProductKind
 from compliance.models import AppliedMeasure, EvaluationOutcome, MeasureKind, RuleEvaluation
 from compliance.sweep.locks import lock_key, try_rule_lock
+from compliance.sweep.runner import run_sweep
 from orders.models import DeliveryFailure, Order
+from tests.compliance.sweep.factories import failure, vendor
 from tests.orders.factories import ensure_rule_data, make_account, make_order
 from vendors.models import Vendor
 
@@ -199,3 +201,62 @@ def test_ms_4_2_task_after_the_sweep_did_it_changes_nothing(storefront, db_tasks
         == 1
     )
     assert RuleEvaluation.objects.filter(outcome=EvaluationOutcome.ACTED).count() == 1
+
+
+# --- the other way round: receivers do not make the sweep skip the rule ---------------------
+
+
+def _waiting_for_advisory_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        return cursor.fetchone()[0] > 0
+
+
+def _sweep_in_thread(results: list) -> threading.Thread:
+    def run() -> None:
+        try:
+            results.append(run_sweep(as_of=timezone.now(), rules=["saas_delivery"]))
+        except BaseException as exc:  # surfaced in the test thread
+            results.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_ms_4_2_sweep_waits_for_a_receiver_holding_the_rule_lock(settings):
+    """A storefront reporting failures all day keeps taking the rule's lock for a moment;
+    the sweep waits for such a holder instead of skipping the rule (and its 7- and 30-day
+    escalations) until its next run."""
+    settings.COMPLIANCE_SWEEP_LOCK_WAIT_MS = 60_000
+    v = vendor()
+    failure(v, failed_at=timezone.now() - dt.timedelta(days=8))
+    results: list = []
+    with Holder(lambda: try_rule_lock("saas_delivery")):
+        thread = _sweep_in_thread(results)
+        for _ in range(3000):  # until the sweep is queued behind the holder
+            if _waiting_for_advisory_lock() or not thread.is_alive():
+                break
+            threading.Event().wait(0.01)
+        assert thread.is_alive() and not results  # waiting, not skipped
+    thread.join(timeout=60)
+    (report,) = results
+    (rule,) = report.rules
+    assert not rule.skipped and rule.acted == 2  # the product hidden, then all SaaS products
+    assert AppliedMeasure.objects.filter(vendor=v, lifted_at__isnull=True).count() == 2
+
+
+def test_ms_4_2_sweep_skips_a_rule_another_run_keeps_locked(settings):
+    """Held beyond the short wait (another run's batch): the rule is skipped, not waited."""
+    settings.COMPLIANCE_SWEEP_LOCK_WAIT_MS = 50
+    v = vendor()
+    failure(v, failed_at=timezone.now() - dt.timedelta(days=8))
+    results: list = []
+    with Holder(lambda: try_rule_lock("saas_delivery")):
+        thread = _sweep_in_thread(results)
+        thread.join(timeout=60)  # returns while the lock is still held
+        (report,) = results
+        assert report.rules[0].skipped
+    assert not AppliedMeasure.objects.filter(vendor=v).exists()
