@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from orders import selectors, services
 from orders.authentication import HasOperation, ServiceTokenAuthentication
 from orders.models import ApiOperation
+from orders.refdata import RefData
 from orders.serializers import (
     DeliveryIn,
     ErrorSerializer,
@@ -71,7 +72,7 @@ class OrderCreateView(ServiceAPIView):
             channel=request.user.channel,
             caller=request.user,
             # The reference data the authentication checked (one stamp read per request).
-            refdata=request.auth,
+            refdata=request.auth if isinstance(request.auth, RefData) else None,
             **data,
         )
         return Response(order_out(order), status=created_or_ok(created))
