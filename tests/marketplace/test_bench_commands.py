@@ -227,3 +227,18 @@ def test_issue_11_bench_all_reads_the_vendor_and_penalty_reports():
     assert "over 100 ms: 1" in row[1] and "1 not timed" in row[1] and row[3] == "no"
     result, met = bench_all.parse_penalty(PENALTY_REPORT)
     assert "import 8.37 s, 11,954 rows/s" in result and met == "yes"
+
+
+def test_issue_11_bench_all_reads_the_api_report_among_other_output():
+    log = (
+        "AXES: BEGIN version 8.3.1\n"
+        '{"create": {"req_s": 58.0, "p95_ms": 201.7, "target_met": false}, '
+        '"retry": {"req_s": 650.0, "target_met": true}, "setup": {"workers": 3}}\n'
+        "gunicorn stopped\n"
+    )
+    rows = {r[0]: r for r in bench_all.api_rows(log)}
+    assert rows["API: create"][1] == "req_s 58.0, p95_ms 201.7"
+    assert rows["API: create"][2] == "≥ 300 req/s, p95 ≤ 50 ms" and rows["API: create"][3] == "no"
+    assert rows["API: retry"][3] == "yes"
+    assert rows["API: setup"][3] == ""
+    assert bench_all.api_rows("Traceback …")[0][3] == "no"

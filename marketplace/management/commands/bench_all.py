@@ -230,22 +230,34 @@ def parse_penalty(text: str) -> tuple[str, str]:
     return result, "yes" if int(rate.replace(",", "")) >= 5000 else "no"
 
 
+API_TARGETS = {"create": "≥ 300 req/s, p95 ≤ 50 ms", "retry": "≥ 600 req/s"}  # issue 11
+
+
 def api_rows(text: str) -> list[tuple[str, str, str, str]]:
-    """bench_api --json, whatever its shape: one row per top-level entry."""
-    try:
-        data = json.loads(text[text.index("{") :] if "{" in text else text)
-    except ValueError:
+    """bench_api --json (one JSON object on a line of its own): a row per phase."""
+    data = None
+    for line in text.splitlines():
+        if line.lstrip().startswith("{"):
+            try:
+                data = json.loads(line)
+            except ValueError:
+                continue
+    if not isinstance(data, dict):
         return [("API load", "no JSON report (see the log)", "", "no")]
     rows = []
-    for key, value in data.items() if isinstance(data, dict) else []:
-        if isinstance(value, dict):
-            shown = ", ".join(
-                f"{k} {v}" for k, v in value.items() if not isinstance(v, dict | list)
-            )
-            rows.append((f"API: {key}", shown[:300], "", ""))
-        elif not isinstance(value, list):
+    for key, value in data.items():
+        if not isinstance(value, dict):
             rows.append((f"API: {key}", str(value)[:300], "", ""))
-    return rows or [("API load", json.dumps(data)[:300], "", "")]
+            continue
+        shown = ", ".join(
+            f"{k} {v}"
+            for k, v in value.items()
+            if k != "target_met" and not isinstance(v, dict | list)
+        )
+        met = value.get("target_met")
+        verdict = "" if met is None else ("yes" if met else "no")
+        rows.append((f"API: {key}", shown[:400], API_TARGETS.get(key, ""), verdict))
+    return rows
 
 
 # --- the command ------------------------------------------------------------------------------
