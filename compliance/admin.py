@@ -85,6 +85,10 @@ class ViewerMixin:
     """Renders changelists and change pages with `_viewer` set (the display methods read it:
     Django renders a TemplateResponse after the view returns, so it is rendered here)."""
 
+    class Media:
+        # A file, not inline styles: the CSP allows styles from 'self' only.
+        css = {"all": ("compliance/admin.css",)}
+
     def _with_viewer(self, request: HttpRequest, view: Callable[[], HttpResponse]):
         token = _viewer.set(request.user)
         try:
@@ -683,9 +687,9 @@ class PenaltyCaseAdmin(ViewerMixin, ExportMixin, SimpleHistoryAdmin):
     to_encoding = "utf-8-sig"
     list_display = (
         "reference",
-        "vendor",
-        "violation_column",
         "status",
+        "violation_column",
+        "vendor",
         "occurred_at",
         "source",
         "waiting_approval_flag",
@@ -938,12 +942,17 @@ class PenaltyCaseAdmin(ViewerMixin, ExportMixin, SimpleHistoryAdmin):
             )
             return HttpResponseRedirect(change_url)
         post = request.POST if request.method == "POST" else None
-        form = (ExtraReasonForm if action == "apply" else ReasonForm)(post)
+        form_class = ExtraReasonForm if action == "apply" else ReasonForm
+        if post is not None and "confirm" not in post:
+            # A preview: keep what was typed, without "this field is required" yet.
+            form = form_class(initial={name: post.get(name, "") for name in form_class.base_fields})
+        else:
+            form = form_class(post)
         measure_forms = []
         if action in ("apply", "add_measure"):
             count = 2 if action == "apply" else 1
             measure_forms = [MeasureForm(post, case=case, prefix=f"m{i}") for i in range(count)]
-        valid = form.is_valid() if post is not None else False
+        valid = form.is_valid() if form.is_bound else False
         valid = valid and all(f.is_valid() for f in measure_forms)
         extras = [e for f in measure_forms if f.is_bound and f.is_valid() and (e := f.extra())]
         error = ""
@@ -1146,10 +1155,12 @@ def _plan_row(item: svc.PlannedMeasure) -> dict[str, Any]:
             else str(_("no end (until lifted)"))
         )
     else:
-        at_once = _("at once")
-        starts = f"{timezone.localtime(item.starts_at):%Y-%m-%d %H:%M} ({at_once})"
+        starts = _("%(time)s (at once)") % {
+            "time": f"{timezone.localtime(item.starts_at):%Y-%m-%d %H:%M}"
+        }
         ends = (
-            f"{timezone.localtime(item.ends_at):%Y-%m-%d %H:%M} ({length})"
+            _("%(time)s (%(length)s)")
+            % {"time": f"{timezone.localtime(item.ends_at):%Y-%m-%d %H:%M}", "length": length}
             if item.ends_at
             else str(_("no end (until lifted)"))
         )
@@ -1221,7 +1232,7 @@ def import_template(file_format: str) -> tuple[bytes, str]:
             sheet.column_dimensions[letter].number_format = "@"
     sheet.freeze_panes = "A2"
     notes = book.create_sheet(str(_("Instructions")))
-    notes.append([str(_("Column")), str(_("Required")), str(_("What it holds"))])
+    notes.append([str(_("Column")), str(_("Must be filled in")), str(_("What it holds"))])
     chinese = headers[0] == importing.ZH_COLUMN_LABELS["reference"]
     for column in import_columns():
         notes.append(
@@ -1304,6 +1315,8 @@ def preview_display(rows: list[importing.PreviewRow]) -> list[dict[str, Any]]:
                 "product": str(products[v["product_id"]]) if v.get("product_id") else "",
                 "description": v.get("description") or "",
                 "evidence_url": v.get("evidence_url") or "",
+                # A link only for a checked web address (the cell may hold anything).
+                "evidence_link": importing.is_web_link(v.get("evidence_url") or ""),
                 "reporter": v.get("reporter") or "",
                 "errors": [f"{e.column}: {e.message}" for e in row.errors],
                 "cells": row.cells,

@@ -34,6 +34,9 @@ from marketplace.history_admin import SimpleHistoryAdmin
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Records written by the sweep only: viewable, never added, changed or deleted by hand."""
 
+    class Media:
+        css = {"all": ("compliance/admin.css",)}
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -66,9 +69,7 @@ class FlaggedFilter(admin.SimpleListFilter):
 
 
 def pretty_json(data: Any) -> str:
-    return format_html(
-        "<pre style='margin:0'>{}</pre>", json.dumps(data, ensure_ascii=False, indent=2)
-    )
+    return format_html('<pre class="json">{}</pre>', json.dumps(data, ensure_ascii=False, indent=2))
 
 
 # --- evaluations in people's words (issue 12 §2) ---------------------------------------------
@@ -292,6 +293,10 @@ def rule_shown(obj: RuleEvaluation) -> str:
     return f"{obj.rule_id} {name}" if name else obj.rule_id
 
 
+def evaluation_title(obj: RuleEvaluation) -> str:
+    return f"{rule_shown(obj)} · {obj.get_outcome_display()} · {china_time(obj.as_of)}"
+
+
 def subject_shown(obj: RuleEvaluation) -> Any:
     if obj.subject_type == "vendor" and obj.vendor_id and obj.subject_id == str(obj.vendor_id):
         return admin_link("vendors.vendor", obj.vendor_id, obj.vendor)
@@ -335,10 +340,25 @@ class RuleEvaluationAdmin(ViewerMixin, ReadOnlyAdmin):
         "flagged_to",
         "as_of",
         "created_at",
-        "run",
-        "dedupe_key",
+        "run_shown",
     )
     readonly_fields = fields
+    change_form_template = "admin/compliance/titled_change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The record's own name (`str`) is codes and ids: the page is titled in words.
+        obj = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if obj is not None:
+            extra_context["subtitle"] = evaluation_title(obj)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description=_("sweep run"))
+    def run_shown(self, obj: RuleEvaluation) -> Any:
+        if obj.run_id is None:
+            return str(_("none: acted on at once when the event happened"))
+        text = f"#{obj.run_id} · {china_time(obj.run.as_of)}"
+        return admin_link("compliance.sweeprun", obj.run_id, text)
 
     @admin.display(description=_("rule"), ordering="rule_id")
     def rule_column(self, obj: RuleEvaluation) -> str:
@@ -393,6 +413,13 @@ class RuleEvaluationAdmin(ViewerMixin, ReadOnlyAdmin):
         return message_shown(obj.message)
 
 
+TRIGGERS = {
+    "command": _("command (manage.py)"),
+    "task": _("scheduled task"),
+    "benchmark": _("benchmark"),
+}
+
+
 def _summary_cell(report: dict, key: str) -> str:
     value = report.get(key)
     if value is None:
@@ -407,11 +434,31 @@ def _summary_cell(report: dict, key: str) -> str:
 
 @admin.register(SweepRun)
 class SweepRunAdmin(ReadOnlyAdmin):
-    list_display = ("pk", "as_of", "started_at", "finished_at", "status", "trigger", "errors")
+    list_display = ("pk", "as_of", "started_at", "finished_at", "status", "trigger_shown", "errors")
     list_filter = ("status", "trigger", "dry_run")
     date_hierarchy = "started_at"
-    fields = ("as_of", "started_at", "finished_at", "status", "trigger", "dry_run", "summary_shown")
+    fields = (
+        "as_of",
+        "started_at",
+        "finished_at",
+        "status",
+        "trigger_shown",
+        "dry_run",
+        "summary_shown",
+    )
     readonly_fields = fields
+    change_form_template = "admin/compliance/titled_change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if obj is not None:  # `str` shows the time in UTC
+            extra_context["subtitle"] = f"#{obj.pk} · {china_time(obj.as_of)}"
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description=_("started by"), ordering="trigger")
+    def trigger_shown(self, obj: SweepRun) -> str:
+        return str(TRIGGERS.get(obj.trigger, obj.trigger))
 
     @admin.display(description=_("errors"))
     def errors(self, obj: SweepRun) -> int:

@@ -313,6 +313,11 @@ def _comparable(key: str, value: Any) -> Any:
 _URL_RE = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?$", re.IGNORECASE)
 
 
+def is_web_link(value: str) -> bool:
+    """What the import accepts as an evidence link (and the preview may show as a link)."""
+    return bool(value) and len(value) <= 500 and _URL_RE.match(value) is not None
+
+
 def check_rows(
     table: Table,
     *,
