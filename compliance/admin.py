@@ -690,7 +690,7 @@ class PenaltyCaseAdmin(ViewerMixin, ExportMixin, SimpleHistoryAdmin):
         "status",
         "violation_column",
         "vendor",
-        "occurred_at",
+        "occurred_column",
         "source",
         "waiting_approval_flag",
         "measure_count",
@@ -726,6 +726,10 @@ class PenaltyCaseAdmin(ViewerMixin, ExportMixin, SimpleHistoryAdmin):
     def violation_column(self, obj: PenaltyCase):
         # The name of the row that judged the case (MS-9.2), beside its code.
         return violation_shown(obj.violation.code, obj.violation_version)
+
+    @admin.display(description=_("occurred at"), ordering="occurred_at")
+    def occurred_column(self, obj: PenaltyCase) -> str:
+        return china_time(obj.occurred_at)  # compact, China time, in every language
 
     @admin.display(description=_("violation"))
     def violation_detail(self, obj: PenaltyCase):
