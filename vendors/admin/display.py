@@ -140,14 +140,26 @@ def validity_text(doc: VendorDocument) -> str:
     return f"{doc.valid_from.isoformat()} – {until}"
 
 
-def document_preview(doc: VendorDocument, *, embed: bool = True) -> SafeString | str:
+def document_preview(
+    doc: VendorDocument, *, embed: bool = True, short: bool = False
+) -> SafeString | str:
     """The document inline through the authenticated file view (issue 8 §4): an image as an
-    image, a PDF in a frame (the browser's own viewer), with a link to open it in a new tab."""
+    image, a PDF in a frame (the browser's own viewer), with a link to open it in a new tab.
+
+    `short`: a list cell, the link reads "open" and names the file in its tooltip."""
     if not doc.file:
         return EMPTY
     url = doc.file.url  # /files/vendor-document/<id>/, never /media/
     name = doc.file.name.rsplit("/", 1)[-1]
     content_type, inline = content_type_for(doc.file.name)
+    if short:
+        return format_html(
+            '<a class="document-open-short" href="{}" target="_blank" rel="noopener" '
+            'title="{}">{} ↗</a>',
+            url,
+            name,
+            _("open"),
+        )
     open_link = format_html(
         '<a class="document-open" href="{}" target="_blank" rel="noopener">{} ↗</a>',
         url,

@@ -503,7 +503,8 @@ class VendorDocumentAdmin(NoDeleteMixin, SimpleHistoryAdmin):
     @admin.display(description=_("file"))
     def document_file(self, doc: VendorDocument):
         # issue 8 §4: the authenticated view, never /media/
-        return document_preview(doc, embed=getattr(doc, "on_change_page", False))
+        on_page = getattr(doc, "on_change_page", False)
+        return document_preview(doc, embed=on_page, short=not on_page)
 
     def save_model(self, request, obj, form, change):
         obj._change_reason = REVIEW_REASON

@@ -17,7 +17,13 @@ from vendors.admin.common import (
     open_obligations_subquery,
     today,
 )
-from vendors.admin.display import CSS, china, expiry_html
+from vendors.admin.display import (
+    CSS,
+    PreparedChangeListMixin,
+    china,
+    expiry_html,
+    object_link,
+)
 from vendors.admin.transitions import AdminTransition, TransitionAdminMixin
 from vendors.models import Category, DepositRefund, Store, Vendor, VendorStaff
 from vendors.selectors import deposit_position, documents_expiring
@@ -71,7 +77,7 @@ class StoreInline(admin.StackedInline):
 
 
 @admin.register(Vendor)
-class VendorAdmin(TransitionAdminMixin, NoDeleteMixin, SimpleHistoryAdmin):
+class VendorAdmin(PreparedChangeListMixin, TransitionAdminMixin, NoDeleteMixin, SimpleHistoryAdmin):
     list_display = [
         "name",
         "credit_code",
@@ -205,6 +211,10 @@ class VendorAdmin(TransitionAdminMixin, NoDeleteMixin, SimpleHistoryAdmin):
     def documents_column(self, obj: Vendor):
         if not obj.expiring_documents:
             return "0"
+        if not getattr(obj, "may_view_documents", False):
+            return format_html(
+                '<strong class="expiry expiry-soon">⚠ {}</strong>', obj.expiring_documents
+            )
         url = reverse("admin:vendors_vendordocument_changelist")
         return format_html(
             '<a class="expiry expiry-soon" href="{}?{}">⚠ {}</a>',
@@ -213,26 +223,43 @@ class VendorAdmin(TransitionAdminMixin, NoDeleteMixin, SimpleHistoryAdmin):
             obj.expiring_documents,
         )
 
+    def prepare_rows(self, request, rows) -> None:
+        # Links to the ledger and the record form only for those who may open them.
+        may_view = request.user.has_perm("vendors.view_depositentry")
+        may_record = request.user.has_perm("vendors.record_depositentry")
+        may_view_documents = request.user.has_perm("vendors.view_vendordocument")
+        for row in rows:
+            row.may_view_ledger, row.may_record = may_view, may_record
+            row.may_view_documents = may_view_documents
+
     @admin.display(description=_("deposit"))
     def deposit_summary(self, obj: Vendor):
         if obj.pk is None:
             return "-"
         position = deposit_position(obj)
-        ledger = reverse("admin:vendors_depositentry_changelist") + f"?vendor__id__exact={obj.pk}"
-        record = reverse("admin:vendors_depositentry_record") + f"?vendor={obj.pk}"
-        return format_html(
-            '{}: {} · {}: {} · {}: {} — <a href="{}">{}</a> · <a href="{}">{}</a>',
+        text = format_html(
+            "{}: {} · {}: {} · {}: {}",
             _("balance"),
             format_cny(position.balance),
             _("required"),
             format_cny(position.required),
             _("owed"),
             format_cny(position.owed),
-            ledger,
-            _("ledger"),
-            record,
-            _("record an entry"),
         )
+        links = []
+        if getattr(obj, "may_view_ledger", False):
+            ledger = reverse("admin:vendors_depositentry_changelist")
+            links.append(
+                format_html('<a href="{}?vendor__id__exact={}">{}</a>', ledger, obj.pk, _("ledger"))
+            )
+        if getattr(obj, "may_record", False):
+            record = reverse("admin:vendors_depositentry_record")
+            links.append(
+                format_html('<a href="{}?vendor={}">{}</a>', record, obj.pk, _("record an entry"))
+            )
+        if not links:
+            return text
+        return format_html("{} — {}", text, format_html_join(" · ", "{}", ((x,) for x in links)))
 
     @admin.display(description=_("documents expired or expiring (MS-6.1.1)"))
     def expiring_documents_list(self, obj: Vendor):
@@ -242,13 +269,13 @@ class VendorAdmin(TransitionAdminMixin, NoDeleteMixin, SimpleHistoryAdmin):
         if not docs:
             return _("None")
         day = today()
+        linked = getattr(obj, "may_view_documents", False)
         return format_html_join(
             "",
-            '<div><a href="{}">{}</a> — {} {} · {}</div>',
+            "<div>{} — {} {} · {}</div>",
             (
                 (
-                    reverse("admin:vendors_vendordocument_change", args=[d.pk]),
-                    d.get_kind_display(),
+                    object_link(d, d.get_kind_display(), allowed=linked),
                     _("valid until"),
                     d.valid_until.isoformat() if d.valid_until else "-",
                     expiry_html(d, day),
