@@ -445,8 +445,10 @@ class Command(BaseCommand):
 
     # --- delivery API during a first sweep (issue 11) ---------------------------------------
 
-    def delivery_load(self, as_of: dt.datetime, *, rate: float) -> None:
-        """Report SaaS delivery failures through the API while a first sweep runs."""
+    def delivery_load(self, as_of: dt.datetime, *, rate: float, baseline: int = 40) -> None:
+        """Report SaaS delivery failures through the API, first `baseline` of them with no
+        sweep running (the endpoint's own latency on this machine now), then while a first
+        sweep runs; then wait until every reported product is hidden."""
         from django.test import Client
         from django_tasks_db.models import DBTaskResult
 
@@ -477,7 +479,28 @@ class Command(BaseCommand):
             .values_list("pk", "product_id")[:1000]
         )
         Order.objects.filter(pk__in=[pk for pk, _p in picked]).update(status="paid")
-        started_runs = SweepRun.objects.count()
+        queue = iter(picked)
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_ACCEPT_LANGUAGE="en")
+        reported: list[tuple[int, float]] = []  # (product, wall moment of the report)
+
+        def report_one() -> float:
+            pk, product_id = next(queue)
+            body = {
+                "outcome": "failed",
+                "at": dt.datetime.now(tz=CHINA_TZ).isoformat(),
+                "reason": "bench: provisioning error",
+            }
+            reported.append((product_id, time.time()))
+            t0 = time.perf_counter()
+            response = client.post(
+                f"/api/v1/orders/{pk}/delivery/", body, content_type="application/json"
+            )
+            elapsed = time.perf_counter() - t0
+            if response.status_code != 200:
+                raise CommandError(f"delivery report: {response.status_code} {response.content!r}")
+            time.sleep(max(0.0, 1 / rate - elapsed))  # a steady rate, under the API throttle
+            return elapsed
+
         env = os.environ | {
             "DJANGO_TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
             "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
@@ -489,96 +512,80 @@ class Command(BaseCommand):
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        sweep = subprocess.Popen(  # noqa: S603
-            # As of now, as a scheduled run: the failures reported now are then judged by
-            # the same clock in the sweep and in the receivers.
-            [*manage, "run_compliance_sweep"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        client = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_ACCEPT_LANGUAGE="en")
-        timings: list[float] = []
-        reported: list[tuple[int, int, float]] = []  # (order, product, wall moment)
+        sweep = None
         try:
             with override_settings(
                 TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}},
                 ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"],
                 EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
             ):
+                quiet = [report_one() for _ in range(baseline)]
+                started_runs = SweepRun.objects.count()
+                sweep = subprocess.Popen(  # noqa: S603
+                    # As of now, as a scheduled run: the failures reported now are then
+                    # judged by the same clock in the sweep and in the receivers.
+                    [*manage, "run_compliance_sweep"],
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                )
                 # Start when the sweep's run exists (its process has started up).
                 while SweepRun.objects.count() == started_runs and sweep.poll() is None:
                     time.sleep(0.05)
                 sweep_started = time.perf_counter()
-                queue = iter(picked)
+                timings: list[float] = []
                 while sweep.poll() is None:
-                    pk, product_id = next(queue)
-                    body = {
-                        "outcome": "failed",
-                        "at": dt.datetime.now(tz=CHINA_TZ).isoformat(),
-                        "reason": "bench: provisioning error",
-                    }
-                    wall = time.time()
-                    t0 = time.perf_counter()
-                    response = client.post(
-                        f"/api/v1/orders/{pk}/delivery/", body, content_type="application/json"
-                    )
-                    elapsed = time.perf_counter() - t0
-                    if response.status_code != 200:
-                        raise CommandError(
-                            f"delivery report: {response.status_code} {response.content!r}"
-                        )
+                    elapsed = report_one()
                     if sweep.poll() is None:  # only requests that ran during the sweep
                         timings.append(elapsed)
-                    reported.append((pk, product_id, wall))
-                    time.sleep(max(0.0, 1 / rate - elapsed))
                 sweep_seconds = time.perf_counter() - sweep_started
                 output = sweep.stdout.read() if sweep.stdout else ""
                 deferred = DBTaskResult.objects.filter(
                     task_path="compliance.tasks.run_rule_for_vendor"
                 ).count()
                 # Every reported product hidden (by the request or by the task), and when.
-                products = [p for _o, p, _t in reported]
+                products = {p for p, _t in reported}
+                hidden_at: dict[int, dt.datetime] = {}
                 deadline = time.time() + 120
                 while time.time() < deadline:
-                    hidden = set(
+                    hidden_at = dict(
                         AppliedMeasure.objects.filter(
                             product_id__in=products,
                             kind=MeasureKind.HIDE_PRODUCT,
                             lifted_at__isnull=True,
-                        ).values_list("product_id", flat=True)
+                        ).values_list("product_id", "created_at")
                     )
-                    if hidden >= set(products):
+                    if hidden_at.keys() >= products:
                         break
                     time.sleep(0.5)
-                hidden_at = dict(
-                    AppliedMeasure.objects.filter(
-                        product_id__in=products,
-                        kind=MeasureKind.HIDE_PRODUCT,
-                        lifted_at__isnull=True,
-                    ).values_list("product_id", "created_at")
-                )
         finally:
-            if sweep.poll() is None:
+            if sweep is not None and sweep.poll() is None:
                 sweep.kill()
             worker.terminate()
             worker.wait(timeout=30)
         self.stdout.write(output)
         if not timings:
             raise CommandError("the sweep ended before any request was made")
-        timings.sort()
-        p50 = timings[len(timings) // 2]
-        p95 = timings[max(0, math.ceil(0.95 * len(timings)) - 1)]  # nearest rank
-        delays = [hidden_at[p].timestamp() - t for _o, p, t in reported if p in hidden_at]
+
+        def summary(values: list[float]) -> str:
+            values = sorted(values)
+            p50 = values[len(values) // 2]
+            p95 = values[max(0, math.ceil(0.95 * len(values)) - 1)]  # nearest rank
+            return (
+                f"{len(values)} requests, p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
+                f"max {values[-1] * 1000:.0f} ms"
+            )
+
+        delays = [hidden_at[p].timestamp() - t for p, t in reported if p in hidden_at]
+        self.stdout.write(f"delivery reports, no sweep running: {summary(quiet)}")
         self.stdout.write(
             f"delivery reports during the first sweep ({sweep_seconds:.1f} s): "
-            f"{len(timings)} requests, p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
-            f"max {timings[-1] * 1000:.0f} ms; hiding deferred to the task: {deferred}; "
-            f"products hidden: {len(delays)}/{len(reported)}, "
+            f"{summary(timings)}; hiding deferred to the task: {deferred}; "
+            f"products hidden: {len(hidden_at)}/{len(products)}, "
             f"longest report-to-hidden {max(delays, default=0):.1f} s"
         )
-        if len(delays) < len(reported):
+        if len(hidden_at) < len(products):
             raise CommandError("some reported products were not hidden within 120 s")
 
     # --- report ---------------------------------------------------------------------------------
