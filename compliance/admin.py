@@ -197,7 +197,7 @@ def execution_shown(ref: str) -> SafeString | str:
         return str(words[ref])
     if kind in ("product", "products"):
         ids = [int(x) for x in rest.split(",") if x.isdigit()]
-        names = dict(Product.objects.filter(pk__in=ids).values_list("pk", "name"))
+        names = {p.pk: str(p) for p in Product.objects.filter(pk__in=ids)}
         links = format_html_join(
             ", ",
             "{}",

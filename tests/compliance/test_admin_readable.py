@@ -238,3 +238,16 @@ def test_evaluation_changelist_cost_does_not_grow_with_readable_columns(client):
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_ms_7_delisting_is_shown_as_a_link_to_the_product(client):
+    """`product:<id>` (the stored act of "delist the product") reads as the product's name."""
+    user = lead()
+    case = penalty_apply(case=confirmed_case(code="SPAM_AD"), actor=user, reason="r")
+    delist = case.measures.get(kind="delist_product")
+    assert delist.execution_ref == f"product:{case.product_id}"
+    client.force_login(user)
+    body = client.get(change(case), **EN).content.decode()
+    url = reverse("admin:catalog_product_change", args=[case.product_id])
+    assert f'Delisted: <a href="{url}">{case.product}</a>' in body
+    assert f"product:{case.product_id}" not in body
