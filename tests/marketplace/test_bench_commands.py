@@ -191,6 +191,19 @@ def test_issue_11_bench_all_reads_the_sweep_report():
     assert bench_all.parse_sweep("Traceback …")[1] == "no"
 
 
+def test_issue_11_bench_all_reads_the_sweep_report_with_ratio_columns():
+    report = (
+        "total                    3.766 |     6.518   1.73x                               |"
+        "     4.021   1.07x\n"
+        "first run / raw aggregates = 1.73x; second run / raw aggregates = 1.07x; errors: 0\n"
+    )
+    result, met = bench_all.parse_sweep(report)
+    assert result == (
+        "raw aggregates 3.77 s; 1st run 6.52 s (1.73×); daily run 4.02 s (1.07×); errors 0"
+    )
+    assert met == "yes"
+
+
 def test_issue_11_bench_all_reads_the_admin_report():
     rows = bench_all.parse_admin(ADMIN_REPORT)
     assert [r["url"] for r in rows][:2] == [

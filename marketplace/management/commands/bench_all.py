@@ -99,16 +99,19 @@ class Row:
 
 
 def parse_sweep(text: str) -> tuple[str, str]:
-    """(result, met) from bench_compliance_sweep's report."""
-    total = re.search(r"^total\s+([\d.]+)\s+\|\s+([\d.]+)\s.*\|\s+([\d.]+)\s*$", text, re.M)
+    """(result, met) from bench_compliance_sweep's report (its `total` line: raw | 1st | 2nd,
+    each section's first number being the seconds, whatever columns follow)."""
+    line = next((ln for ln in text.splitlines() if ln.startswith("total ")), "")
+    parts = line.split("|")
+    numbers = [re.search(r"\d+\.\d+", part) for part in parts]
     ratios = re.search(
         r"first run / raw aggregates = ([\d.]+)x; second run / raw aggregates = "
         r"([\d.]+)x; errors: (\d+)",
         text,
     )
-    if not total or not ratios:
+    if len(numbers) != 3 or not all(numbers) or not ratios:
         return "no report (see the log)", "no"
-    raw, first, second = (float(v) for v in total.groups())
+    raw, first, second = (float(m[0]) for m in numbers)
     r1, r2, errors = float(ratios[1]), float(ratios[2]), int(ratios[3])
     result = (
         f"raw aggregates {raw:.2f} s; 1st run {first:.2f} s ({r1:.2f}×); "
