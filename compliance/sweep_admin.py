@@ -316,7 +316,7 @@ def subject_shown(obj: RuleEvaluation) -> Any:
 @admin.register(RuleEvaluation)
 class RuleEvaluationAdmin(ViewerMixin, ReadOnlyAdmin):
     list_display = (
-        "as_of",
+        "as_of_column",
         "rule_column",
         "outcome",
         "vendor",
@@ -359,6 +359,10 @@ class RuleEvaluationAdmin(ViewerMixin, ReadOnlyAdmin):
             return str(_("none: acted on at once when the event happened"))
         text = f"#{obj.run_id} · {china_time(obj.run.as_of)}"
         return admin_link("compliance.sweeprun", obj.run_id, text)
+
+    @admin.display(description=_("as of"), ordering="as_of")
+    def as_of_column(self, obj: RuleEvaluation) -> str:
+        return china_time(obj.as_of)  # compact, in every language
 
     @admin.display(description=_("rule"), ordering="rule_id")
     def rule_column(self, obj: RuleEvaluation) -> str:
