@@ -158,7 +158,10 @@ def test_vendor_pages_and_api_docs_work_under_the_csp(live_server, browser):
     for path in ["/vendor/", "/vendor/catalog/", "/vendor/orders/", "/vendor/orders/refunds/",
                  "/vendor/compliance/", "/vendor/deposit/"]:
         _open(browser, f"{base}{path}")
-    page.select_option(".language-switcher select", "en")
+    # The menu autosubmits from a static script; wait for that navigation, not for idleness
+    # (networkidle can come before the submit starts).
+    with page.expect_navigation():
+        page.select_option(".language-switcher select", "en")
     page.wait_for_load_state("networkidle")
     assert page.locator("html").get_attribute("lang") == "en"
     _open(browser, f"{base}/vendor/orders/")
