@@ -66,5 +66,5 @@ class CalendarYear(models.Model):
 
 # Issue 9 §4: one-time tokens of create forms (model kept beside its middleware).
 from marketplace.form_tokens import UsedFormToken  # noqa: E402, F401
-from marketplace.two_factor_models import TwoFactorEvent  # noqa: E402,F401  (issue 8 §3)
 from marketplace.outbox import OutboxEvent  # noqa: E402,F401  (issue 14: the event outbox)
+from marketplace.two_factor_models import TwoFactorEvent  # noqa: E402,F401  (issue 8 §3)

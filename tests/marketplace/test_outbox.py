@@ -108,9 +108,7 @@ def test_page_cursor_serves_each_event_once_per_channel_and_sales_channel():
     assert [e.kind for e in first] == [EventKind.STORE_SUSPENDED]
     rest = events_page(channel="storefront", sales_channel="cn", after=first[-1].position)
     # Another sales channel's order and the billing-only event are not served here.
-    assert [(e.kind, e.subject_id) for e in rest] == [
-        (EventKind.ORDER_REFUND_ON_EXIT, str(cn.pk))
-    ]
+    assert [(e.kind, e.subject_id) for e in rest] == [(EventKind.ORDER_REFUND_ON_EXIT, str(cn.pk))]
     assert events_page(channel="storefront", sales_channel="cn", after=rest[-1].position) == []
     billing = events_page(channel="billing", sales_channel="cn")
     assert [e.kind for e in billing] == [EventKind.STORE_SUSPENDED, EventKind.VENDOR_EXITED]
@@ -146,7 +144,7 @@ def test_first_started_transaction_committing_last_is_served_after_not_skipped()
                 _emit(vendor, kind=EventKind.STORE_SUSPENDED, channels=["storefront"])
                 a_emitted.set()
                 assert a_may_commit.wait(20)
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()
@@ -157,7 +155,7 @@ def test_first_started_transaction_committing_last_is_served_after_not_skipped()
             with transaction.atomic():
                 _emit(vendor, kind=EventKind.VENDOR_EXITED, channels=["storefront"])
             b_done.set()
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()
