@@ -145,6 +145,11 @@ def _submitted_at(model: type[Any]) -> Subquery:
     )
 
 
+def submitted_since(model: type[Any], fallback: str) -> Coalesce:
+    """When the row (OuterRef pk) last became `submitted`, else its `fallback` field."""
+    return Coalesce(_submitted_at(model), F(fallback), output_field=DateTimeField())
+
+
 def review_waiting_since() -> Coalesce:
     """Since when a product has waited for security review (MS-4.1.1, MS-6.1.2), or NULL.
 
@@ -155,13 +160,13 @@ def review_waiting_since() -> Coalesce:
     """
     revision = Subquery(
         ProductRevision.objects.filter(product=OuterRef("pk"), status__in=WAITING_REVISION_STATUSES)
-        .annotate(since=Coalesce(_submitted_at(ProductRevision), F("created_at")))
+        .annotate(since=submitted_since(ProductRevision, "created_at"))
         .values("since")[:1]
     )
     own = Case(
         When(
             status__in=WAITING_PRODUCT_STATUSES,
-            then=Coalesce(_submitted_at(Product), F("updated_at")),
+            then=submitted_since(Product, "updated_at"),
         ),
         default=Value(None),
         output_field=DateTimeField(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product, ProductRevision
+from catalog.selectors import submitted_since
 from marketplace.workboard import Queue, register
 
 WAITING_PRODUCTS = [Product.Status.SUBMITTED, Product.Status.IN_REVIEW]
@@ -18,9 +19,12 @@ def register_queues() -> None:
             label=_("Products awaiting security review"),
             help=_("MS-4.1.1: listed only after the review"),
             permission="catalog.review_product",
-            items=lambda user, now: Product.objects.filter(status__in=WAITING_PRODUCTS),
-            # A submitted product is not edited until reviewed: its last change is the submit.
-            waiting_since="updated_at",
+            # Waiting since the (re)submission in history, not the last change: a review
+            # started or a reviewer's note must not reset the age.
+            items=lambda user, now: Product.objects.filter(status__in=WAITING_PRODUCTS).annotate(
+                waiting_from=submitted_since(Product, "updated_at")
+            ),
+            waiting_since="waiting_from",
             changelist="admin:catalog_product_changelist",
             filters=lambda user, now: {"status__in": ",".join(WAITING_PRODUCTS)},
             order=20,
@@ -32,8 +36,10 @@ def register_queues() -> None:
             label=_("Product updates awaiting security review"),
             help=_("MS-6.1.2: the listed version stays on sale until then"),
             permission="catalog.review_product",
-            items=lambda user, now: ProductRevision.objects.filter(status__in=WAITING_REVISIONS),
-            waiting_since="created_at",
+            items=lambda user, now: ProductRevision.objects.filter(
+                status__in=WAITING_REVISIONS
+            ).annotate(waiting_from=submitted_since(ProductRevision, "created_at")),
+            waiting_since="waiting_from",
             changelist="admin:catalog_productrevision_changelist",
             filters=lambda user, now: {"status__in": ",".join(WAITING_REVISIONS)},
             order=21,

@@ -123,3 +123,20 @@ def test_overdue_work_comes_first(django_user_model):
     assert rows[0].queue.key == "overdue_topups"
     assert rows[0].overdue == 1
     assert [r.count for r in rows] == sorted((r.count for r in rows), key=lambda c: c == 0)
+
+
+def test_ms_4_1_1_a_product_waits_since_its_submission_not_its_last_change():
+    """MS-4.1.1: starting the review (a later change) does not reset the product's waiting age."""
+    from catalog.models import Product
+    from tests.catalog.factories import draft_product, open_review, reviewer
+
+    security = reviewer("security-a")
+    product = draft_product()
+    open_review(product, security)  # submitted, then in review: updated_at is now
+    submitted = timezone.now() - dt.timedelta(days=3)
+    Product.history.filter(id=product.pk, status="submitted").update(history_date=submitted)
+    user = role_user(roles.SECURITY_REVIEWER)
+    (row,) = [r for r in board(user, timezone.now()) if r.queue.key == "products_to_review"]
+    assert row.count == 1
+    assert row.oldest == submitted
+    assert row.waiting >= dt.timedelta(days=3)
