@@ -55,6 +55,7 @@ from compliance.models import (
     ViolationVersion,
 )
 from compliance.resources import PenaltyCaseResource
+from compliance.selectors import cases_awaiting_approval_for
 from compliance.services import penalties as svc
 from compliance.services.imports import (
     IMPORT_PERMISSION,
@@ -587,9 +588,9 @@ class ApprovalQueueFilter(admin.SimpleListFilter):
         if self.value() == "waiting":
             return queryset.filter(waiting_approval=True)
         if self.value() == "for_me":
-            # The work board's queue: a proposer never approves their own proposal.
-            return queryset.filter(status=CaseStatus.PENDING_APPROVAL).exclude(
-                proposed_by=request.user
+            # The work board's queue, from the same selector.
+            return queryset.filter(
+                pk__in=cases_awaiting_approval_for(user=request.user).values("pk")
             )
         return queryset
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, Min, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +30,27 @@ def cases_for_vendor(*, user: Any) -> QuerySet[PenaltyCase]:
         PenaltyCase.objects.filter(vendor=vendor)
         .exclude(status__in=[CaseStatus.REPORTED])
         .select_related("violation_version", "product")
+    )
+
+
+def cases_awaiting_approval_for(*, user: Any) -> QuerySet[PenaltyCase]:
+    """Cases with a measure waiting for a second approval that `user` may give (MS-7, MS-8.3).
+
+    A proposed penalty (case pending approval) and a deduction added later to an applied
+    case both wait as measures; the proposer of any waiting measure of a case never approves
+    it (penalty_approve refuses), so such a case never waits for them. `waiting_from` is
+    when the oldest waiting measure was proposed.
+    """
+    waiting = AppliedMeasure.objects.filter(
+        penalty_case=OuterRef("pk"), awaiting_approval=True, lifted_at__isnull=True
+    )
+    oldest = (
+        waiting.order_by().values("penalty_case").annotate(at=Min("created_at")).values("at")
+    )
+    return (
+        PenaltyCase.objects.filter(Exists(waiting))
+        .exclude(Exists(waiting.filter(created_by_id=getattr(user, "pk", None))))
+        .annotate(waiting_from=Subquery(oldest))
     )
 
 

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from compliance.models import CaseStatus, ImportJob, PenaltyCase, RuleEvaluation
+from compliance.selectors import cases_awaiting_approval_for
 from marketplace.workboard import Queue, register
 
 FLAGGED_WINDOW = dt.timedelta(days=7)  # evaluations are records, not tasks: the recent ones
@@ -26,9 +27,7 @@ def _cases(status: str) -> Any:
 
 def _second_approvals(user: Any, now: dt.datetime) -> QuerySet:
     # MS-7, MS-8.3: the proposer never approves their own proposal, so it never waits for them.
-    return PenaltyCase.objects.filter(status=CaseStatus.PENDING_APPROVAL).exclude(
-        proposed_by=user
-    )
+    return cases_awaiting_approval_for(user=user)
 
 
 def _flagged(to: str) -> Any:
@@ -72,7 +71,7 @@ def register_queues() -> None:
             help=_("MS-8.3, MS-7: eviction, ban, deposit deduction; not your own proposals"),
             permission="compliance.approve_penaltycase",
             items=_second_approvals,
-            waiting_since="proposed_at",
+            waiting_since="waiting_from",
             changelist=changelist,
             filters=lambda user, now: {"approval": "for_me"},
             order=42,

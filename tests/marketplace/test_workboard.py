@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from compliance.models import CaseStatus, PenaltyCase
+from compliance.models import CaseStatus
 from marketplace import roles
 from marketplace.workboard import board, queues
 from tests.compliance.factories import reported_case
@@ -86,10 +86,12 @@ def test_ms_8_3_a_second_approval_never_waits_for_its_proposer(client):
     """MS-8.3, MS-7: the proposal waits for the other lead only, on the board and its list."""
     proposer = role_user(roles.COMPLIANCE_LEAD, "lead-a")
     other = role_user(roles.COMPLIANCE_LEAD, "lead-b")
-    case = reported_case()
-    PenaltyCase.objects.filter(pk=case.pk).update(
-        status=CaseStatus.PENDING_APPROVAL, proposed_by=proposer, proposed_at=timezone.now()
-    )
+    from compliance.services.penalties import penalty_apply
+    from tests.compliance.factories import confirmed_case
+
+    # FRAUD: evict, ban and a deduction, all waiting for a second lead.
+    case = penalty_apply(case=confirmed_case(code="FRAUD"), actor=proposer, reason="serious")
+    assert case.status == CaseStatus.PENDING_APPROVAL
     now = timezone.now()
     counts = {
         u.username: next(r for r in board(u, now) if r.queue.key == "cases_to_approve")
@@ -140,3 +142,33 @@ def test_ms_4_1_1_a_product_waits_since_its_submission_not_its_last_change():
     assert row.count == 1
     assert row.oldest == submitted
     assert row.waiting >= dt.timedelta(days=3)
+
+
+def test_ms_7_a_deduction_added_to_an_applied_case_waits_for_the_other_lead(client):
+    """MS-7.2, MS-8.3: a deduction added to an applied case waits for a second approver; it is
+    on the other lead's board (and list), not on its proposer's."""
+    from compliance.services.penalties import ExtraMeasure, penalty_apply, penalty_measure_add
+    from tests.compliance.factories import confirmed_case, lead, paid_vendor
+
+    proposer, other = lead("lead-p"), lead("lead-o")
+    case = penalty_apply(
+        case=confirmed_case(code="UNREACHABLE", vendor=paid_vendor()), actor=proposer, reason="r"
+    )
+    assert case.status == CaseStatus.APPLIED
+    measure = penalty_measure_add(
+        case=case,
+        extra=ExtraMeasure(kind="deduct_deposit", amount="300.00"),
+        actor=proposer,
+        reason="severity",
+    )
+    assert measure.awaiting_approval
+    now = timezone.now()
+    rows = {
+        u.username: next(r for r in board(u, now) if r.queue.key == "cases_to_approve")
+        for u in (proposer, other)
+    }
+    assert rows["lead-p"].count == 0
+    assert rows["lead-o"].count == 1
+    assert rows["lead-o"].oldest == measure.created_at
+    client.force_login(other)
+    assert result_count(client.get(rows["lead-o"].url).content.decode()) == 1
