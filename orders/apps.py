@@ -19,6 +19,10 @@ class OrdersConfig(AppConfig):
             pass
         else:
             exit_checks.register(vendor_outstanding_orders)
+            # MS-3.1.5 ④ / MS-8: nor while a settlement statement is not yet paid.
+            from orders.statement_selectors import vendor_unsettled_statements
+
+            exit_checks.register(vendor_unsettled_statements)
             # MS-3.1.5 ②: a refund deduction names a real refund of the vendor.
             from orders.selectors import refund_deduction_refusal
             from vendors import deduction_refs
@@ -33,4 +37,5 @@ class OrdersConfig(AppConfig):
 
         dashboard.register_nav("orders", _("Orders"), "vendor:orders", order=30)
         dashboard.register_nav("refunds", _("Refunds"), "vendor:refunds", order=31)
+        dashboard.register_nav("statements", _("Statements"), "vendor:statements", order=32)
         dashboard.register_panel("orders", panel)

@@ -298,3 +298,51 @@ def seed(ctx: dict[str, Any]) -> None:
             effective_from=now,
             actor=None,
         )
+    _statements(now=now, finance=finance, ctx=ctx)
+
+
+def _statements(*, now: dt.datetime, finance: Any, ctx: dict[str, Any]) -> None:
+    """Settlement statements of the two months before this one: the older one carried
+    through to paid, the newer one issued (one confirmed, one disputed, one left as draft),
+    so every page and queue has something to show. Only once: skipped when any exists."""
+    from orders.models import Statement
+    from orders.services.settlement import (
+        settlement_run,
+        statement_approve,
+        statement_issue,
+        statement_mark_paid,
+        statement_record_vat_invoice,
+        statement_vendor_confirm,
+        statement_vendor_dispute,
+    )
+
+    if Statement.objects.exists():
+        return
+    this_month = china_date(now).replace(day=1)
+    last = (this_month - dt.timedelta(days=1)).replace(day=1)
+    before = (last - dt.timedelta(days=1)).replace(day=1)
+    for period in (before, last):
+        settlement_run(period=period, actor=finance, now=now)
+    for st in Statement.objects.filter(period=before).order_by("pk"):
+        st = statement_issue(statement=st, actor=finance, reason="月结 演示")
+        st = statement_vendor_confirm(statement=st, actor=None, note="核对无误")
+        if st.needs_vat_invoice:
+            st = statement_record_vat_invoice(
+                statement=st,
+                actor=None,
+                number=f"4403{st.pk:08d}",
+                date=china_date(now),
+                amount=st.net_amount,
+            )
+        st = statement_approve(statement=st, actor=finance, reason="审核通过")
+        statement_mark_paid(
+            statement=st, actor=finance, reason="银行转账", reference=f"DEMO-PAY-{st.pk}"
+        )
+    for n, st in enumerate(Statement.objects.filter(period=last).order_by("pk")):
+        if n % 3 == 2:
+            continue  # left as a draft: the "to issue" queue
+        st = statement_issue(statement=st, actor=finance, reason="月结 演示")
+        if n % 3 == 0:
+            statement_vendor_confirm(statement=st, actor=None, note="核对无误")
+        else:
+            statement_vendor_dispute(statement=st, actor=None, reason="少算了一笔订单")

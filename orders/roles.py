@@ -29,5 +29,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.close_order",
         "orders.recover_clawback",
         "orders.process_invoice",
+        # Settlement statements (MS-2.6, MS-4.5, MS-5.6).
+        "orders.view_statement",
+        "orders.view_statementadjustment",
+        "orders.issue_statement",
+        "orders.approve_statement",
+        "orders.pay_statement",
+        "orders.resolve_statement_dispute",
+        "orders.issue_fee_invoice",
     ],
 }

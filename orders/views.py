@@ -47,6 +47,9 @@ def order_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in Order.Status.values:
         orders = orders.filter(status=status)
+    q = request.GET.get("q", "").strip()[:64].replace("\x00", "")
+    if q:  # a statement line's link: one order by its external ID
+        orders = orders.filter(external_id__exact=q)
     context = {
         "vendor": request.vendor,
         "page": _page(request, orders.order_by("-paid_at", "-pk")),
@@ -63,6 +66,9 @@ def refund_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in Refund.Status.values:
         refunds = refunds.filter(status=status)
+    q = request.GET.get("q", "").strip()[:64].replace("\x00", "")
+    if q:  # a statement line's link: one refund by its external ID
+        refunds = refunds.filter(external_id__exact=q)
     context = {
         "vendor": request.vendor,
         "page": _page(request, refunds.order_by("-requested_at", "-pk")),

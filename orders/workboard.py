@@ -10,7 +10,37 @@ from orders.models import Refund, VendorRefundTerms
 AWAITING_ARBITRATION = [Refund.Status.VENDOR_DISPUTED, Refund.Status.ARBITRATION]
 
 
+def register_statement_queues() -> None:
+    """Finance's settlement queues (MS-4.5): to issue, waiting for the VAT invoice, to
+    approve, disputes, to pay, fee invoices to issue; each one admin list filter."""
+    from orders.statement_queues import QUEUES, queue_items
+
+    spec = {
+        "to_issue": ("orders.issue_statement", "generated_at", 40),
+        "disputed": ("orders.resolve_statement_dispute", "answered_at", 41),
+        "waiting_vat": ("orders.approve_statement", "issued_at", 42),
+        "to_approve": ("orders.approve_statement", "answered_at", 43),
+        "to_pay": ("orders.pay_statement", "approved_at", 44),
+        "fee_invoice": ("orders.issue_fee_invoice", "fee_invoice_requested_at", 45),
+    }
+    for key, (permission, since, order) in spec.items():
+        register(
+            Queue(
+                key=f"statements_{key}",
+                label=QUEUES[key][0],
+                help=_("Settlement statements"),
+                permission=permission,
+                items=lambda user, now, key=key: queue_items(key),
+                waiting_since=since,
+                changelist="admin:orders_statement_changelist",
+                filters=lambda user, now, key=key: {"queue": key},
+                order=order,
+            )
+        )
+
+
 def register_queues() -> None:
+    register_statement_queues()
     register(
         Queue(
             key="refunds_to_arbitrate",

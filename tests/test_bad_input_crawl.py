@@ -20,8 +20,9 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, reverse
 from rest_framework.test import APIClient
 
 from compliance.services.penalties import penalty_apply
-from orders.models import ApiOperation
+from orders.models import ApiOperation, Statement
 from orders.services import refund_request, service_account_create
+from orders.services.settlement import parse_period, settlement_run, statement_issue
 from tests import crawl_tally as tally
 from tests.compliance.factories import confirmed_case, reviewer
 from tests.factories import ProductFactory, StoreFactory, VendorFactory, VendorStaffFactory
@@ -105,7 +106,15 @@ def own() -> dict[str, Any]:
     case = penalty_apply(
         case=confirmed_case(vendor=seller, product=product), actor=reviewer(), reason="per table"
     )
+    make_order(vendor=seller, sales_mode="consignment")
+    settlement_run(period=parse_period("2026-07"))
+    statements = {
+        st.sales_mode: statement_issue(statement=st, actor=None, reason="issue")
+        for st in Statement.objects.filter(vendor=seller)
+    }
     return {
+        "statement": statements["platform"],
+        "statement_c": statements["consignment"],
         "applicant": VendorStaffFactory(vendor=application.vendor).user,
         "seller": VendorStaffFactory(vendor=seller).user,
         "application": application,
@@ -169,8 +178,16 @@ VENDOR_POSTS: dict[str, tuple[str, str | None, dict[str, Any]]] = {
     "vendor:refund_agree": ("seller", "refund", {}),
     "vendor:refund_dispute": ("seller", "refund", {"note": "we delivered"}),
     "vendor:compliance_case": ("seller", "case", {"statement": "we appeal"}),
+    "vendor:statement_confirm": ("seller", "statement", {}),
+    "vendor:statement_dispute": ("seller", "statement", {"reason": "an order is missing"}),
+    "vendor:statement_vat_invoice": (
+        "seller",
+        "statement_c",
+        {"number": "44031234", "date": "2026-08-01", "amount": "90.00"},
+    ),
+    "vendor:statement_fee_invoice": ("seller", "statement", {}),
 }
-MONEY_FIELDS = {"spec_price", "specs-0-price"}
+MONEY_FIELDS = {"spec_price", "specs-0-price", "amount"}
 GET_ONLY = {
     "vendor:home",
     "vendor:deposit",
@@ -182,6 +199,9 @@ GET_ONLY = {
     "vendor:orders",
     "vendor:refunds",
     "vendor:compliance_cases",
+    "vendor:statements",
+    "vendor:statement",
+    "vendor:statement_xlsx",
 }
 
 

@@ -22,8 +22,9 @@ from rest_framework.views import APIView
 
 from compliance.models import PenaltyCase
 from compliance.services.penalties import penalty_apply
-from orders.models import ApiOperation, Invoice, Order, Refund
+from orders.models import ApiOperation, Invoice, Order, Refund, Statement
 from orders.services import invoice_request, refund_request
+from orders.services.settlement import parse_period, settlement_run, statement_issue
 from tests.compliance.factories import confirmed_case, reviewer
 from tests.factories import (
     ProductFactory,
@@ -134,6 +135,11 @@ def world() -> dict[str, Any]:
     )
     vendor_b.status = status
     vendor_b.save(update_fields=["status"])
+    # An issued settlement statement of B (July, its order's month).
+    settlement_run(period=parse_period("2026-07"))
+    statement = statement_issue(
+        statement=Statement.objects.get(vendor=vendor_b), actor=None, reason="issue"
+    )
     return {
         "user_a": user_a,
         "vendor_b": vendor_b,
@@ -144,6 +150,7 @@ def world() -> dict[str, Any]:
         "refund": refund,
         "invoice": invoice,
         "case": case,
+        "statement": statement,
     }
 
 
@@ -161,6 +168,12 @@ VENDOR_KWARGS: dict[tuple[str, str], str] = {
     ("vendor:refund_agree", "pk"): "refund",
     ("vendor:refund_dispute", "pk"): "refund",
     ("vendor:compliance_case", "pk"): "case",
+    ("vendor:statement", "pk"): "statement",
+    ("vendor:statement_confirm", "pk"): "statement",
+    ("vendor:statement_dispute", "pk"): "statement",
+    ("vendor:statement_vat_invoice", "pk"): "statement",
+    ("vendor:statement_fee_invoice", "pk"): "statement",
+    ("vendor:statement_xlsx", "pk"): "statement",
 }
 
 # A body the page would accept from B's own staff: proves the 404 is not a 400 in disguise.
@@ -186,6 +199,8 @@ PLAUSIBLE_POST: dict[str, dict[str, Any]] = {
     "vendor:refund_agree": {"note": "hijack"},
     "vendor:refund_dispute": {"note": "hijack"},
     "vendor:compliance_case": {"statement": "hijack appeal"},
+    "vendor:statement_dispute": {"reason": "hijack"},
+    "vendor:statement_vat_invoice": {"number": "44031234", "date": "2026-08-01", "amount": "90"},
 }
 
 B_STRINGS = [B_NAME, B_PRODUCT, B_ORDER, B_REFUND_NOTE, B_CONTACT, B_CASE]
@@ -194,7 +209,16 @@ B_STRINGS = [B_NAME, B_PRODUCT, B_ORDER, B_REFUND_NOTE, B_CONTACT, B_CASE]
 def _snapshot(world: dict[str, Any]) -> dict[str, Any]:
     """B's rows as they stand, and the row count of every table (history included)."""
     rows = {}
-    for key in ("application", "document", "product", "order", "refund", "invoice", "case"):
+    for key in (
+        "application",
+        "document",
+        "product",
+        "order",
+        "refund",
+        "invoice",
+        "case",
+        "statement",
+    ):
         obj = world[key]
         fresh = type(obj).objects.get(pk=obj.pk)
         rows[key] = {f.attname: getattr(fresh, f.attname) for f in fresh._meta.concrete_fields}

@@ -6,3 +6,4 @@ from orders.models.invoices import *  # noqa: F403
 from orders.models.orders import *  # noqa: F403
 from orders.models.refdata import *  # noqa: F403
 from orders.models.refunds import *  # noqa: F403
+from orders.models.settlement import *  # noqa: F403

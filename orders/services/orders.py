@@ -529,6 +529,14 @@ def order_settle(*, order: Order, actor: Any, reason: str, at: dt.datetime | Non
         raise StateConflict(_("This order was already settled."), code="already_settled")
     if order.status in Order.TERMINAL:
         raise StateConflict(_("A refunded or closed order is not settled."), code="not_settleable")
+    from orders.models import StatementLine
+
+    if StatementLine.objects.filter(order=order, kind=StatementLine.Kind.ORDER).exists():
+        # Settled by its statement (paid with it): settling by hand too would pay twice.
+        raise StateConflict(
+            _("This order is on a settlement statement; it is settled with it."),
+            code="on_statement",
+        )
     order.settled_at = at or timezone.now()
     order.settled_amount = vendor_share(order.amount, order.service_fee_rate)
     save_audited(order, actor=actor, reason=reason, update_fields=["settled_at", "settled_amount"])

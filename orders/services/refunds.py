@@ -436,6 +436,13 @@ def clawback_deduct_from_deposit(*, clawback: Clawback, actor: Any, reason: str)
     from vendors.services import deposit_deduct  # the lower app's ledger service
 
     clawback = lock(Clawback, clawback.pk)
+    from orders.models import StatementLine
+
+    if StatementLine.objects.filter(clawback=clawback).exists():
+        # MS-5.6: already netted off a statement; deducting too would recover it twice.
+        raise StateConflict(
+            _("This clawback is netted off a settlement statement."), code="on_statement"
+        )
     run_transition(clawback, clawback.mark_deducted, at=timezone.now(), entry_id=None)
     entry = deposit_deduct(
         vendor=clawback.vendor,
