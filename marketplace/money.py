@@ -36,8 +36,17 @@ def to_money(value: Decimal | int | str) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def format_cny(amount: Decimal) -> str:
-    return f"¥{to_money(amount):,.2f}"
+def format_cny(amount: Decimal | None) -> str:
+    """¥1,234.50: as people read money (record names, messages); "" when unknown."""
+    return "" if amount is None else f"¥{to_money(amount):,.2f}"
+
+
+def format_rate(fraction: Decimal | None) -> str:
+    """A rate stored as a fraction, read as a percentage: 0.0550 -> "5.5%"."""
+    if fraction is None:
+        return ""
+    percent = (Decimal(fraction) * 100).quantize(Decimal("0.01")).normalize()
+    return f"{percent:f}%"
 
 
 class MoneyField(models.DecimalField):

@@ -55,6 +55,14 @@ else:  # pragma: no cover - the auth app always registers it
 
 @admin.register(User)
 class TwoFactorUserAdmin(_BaseUserAdmin):  # type: ignore[misc,valid-type]
+    """The one user admin: two-factor status, and accounts that are never deleted."""
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Audit: history names who made each change. Deleting an account would null that
+        # reference (simple-history's SET_NULL) and show the person's work as "system";
+        # a leaver is deactivated (untick "active") instead.
+        return False
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = list(super().get_fieldsets(request, obj))
         if obj is not None:

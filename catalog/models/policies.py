@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from catalog.models.products import ProductKind
+from marketplace.money import format_rate
 from vendors.models import Category
 
 
@@ -145,4 +146,4 @@ class ServiceFeeRate(models.Model):
 
     def __str__(self) -> str:
         scope = self.category or _("default")
-        return f"{scope}: {self.rate} @ {self.effective_from}"
+        return f"{scope}: {format_rate(self.rate)} @ {self.effective_from}"

@@ -213,8 +213,10 @@ def products_delist_bulk(
         return []
     moment = at or timezone.now()
     with transaction.atomic():
+        # NO KEY: orders and refunds inserted meanwhile check their product FK with FOR KEY
+        # SHARE, which a plain FOR UPDATE would block for the whole bulk delist.
         products = list(
-            Product.objects.select_for_update(of=("self",))
+            Product.objects.select_for_update(of=("self",), no_key=True)
             .filter(pk__in=ids, status=Product.Status.LISTED)
             .order_by("pk")
         )

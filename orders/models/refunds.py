@@ -13,7 +13,7 @@ from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
 from catalog.models import Product, ReviewPeriodRule
-from marketplace.money import MoneyField
+from marketplace.money import MoneyField, format_cny
 from orders.models.orders import Order
 from vendors.models import Vendor
 
@@ -398,7 +398,7 @@ class Clawback(models.Model):
         permissions = [("recover_clawback", _("Can recover clawbacks"))]
 
     def __str__(self) -> str:
-        return f"{self.vendor} {self.amount}"
+        return f"{self.vendor} {format_cny(self.amount)}"
 
     @transition(
         field=status,

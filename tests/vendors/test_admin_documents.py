@@ -115,6 +115,7 @@ def test_ms_3_1_3_the_page_csp_lets_the_documents_show_and_the_file_view_serves_
     assert served["Content-Disposition"].startswith("inline")
     # The file may be framed by our own pages only.
     assert "frame-ancestors 'self'" in served.headers["Content-Security-Policy"]
+    assert served["X-Frame-Options"] == "SAMEORIGIN"  # agrees with the CSP, not DENY
     assert b"".join(served.streaming_content).startswith(b"%PDF-")
 
 

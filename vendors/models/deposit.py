@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
-from marketplace.money import MoneyField
+from marketplace.money import MoneyField, format_cny
 from vendors.models.core import Category, Vendor
 
 
@@ -42,7 +42,7 @@ class DepositTier(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.category} ¥{self.amount} ({self.effective_from})"
+        return f"{self.category} {format_cny(self.amount)} ({self.effective_from})"
 
 
 class EntryKind(models.TextChoices):
@@ -130,7 +130,7 @@ class DepositEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} ¥{self.amount} · {self.vendor}"
+        return f"{self.get_kind_display()} {format_cny(self.amount)} · {self.vendor}"
 
     def save(self, *args, **kwargs) -> None:
         # The ledger is append-only (MS-3.1.5): an entry is written once, corrections reverse it.
@@ -188,8 +188,8 @@ class TopUpObligation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return _("Top up ¥%(amount)s for %(vendor)s") % {
-            "amount": self.amount_due,
+        return _("Top up %(amount)s for %(vendor)s") % {
+            "amount": format_cny(self.amount_due),
             "vendor": self.vendor,
         }
 
