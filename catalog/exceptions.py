@@ -44,3 +44,27 @@ class ReviewIncomplete(StateConflict):
 class ReasonRequired(ValidationFailed):
     code = "reason_required"
     default_message = _("Give a reason.")
+
+
+class QualificationsMissing(StateConflict):
+    """MS-4.1.2: a required qualification is missing or expired; `.items` lists them."""
+
+    code = "qualifications_missing"
+
+    def __init__(self, items: list[str]) -> None:
+        super().__init__(
+            _(
+                "The product cannot be submitted for security review: required qualifications "
+                "missing or expired (MS-4.1.2): %(items)s"
+            ),
+            items="; ".join(items),
+        )
+        self.items = items
+
+
+class MarketingIneligible(StateConflict):
+    code = "marketing_ineligible"
+    default_message = _(
+        "This vendor is not eligible for marketing campaigns: its refund rate is above the "
+        "threshold (MS-5.8), so no marketing resources can be granted (MS-4.1.3)."
+    )

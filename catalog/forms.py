@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from catalog.models import (
     ZERO_PRICE_MESSAGE,
     ProductKind,
+    QualificationRequirement,
     SalesMode,
     Specification,
     zero_price_refused,
@@ -87,3 +88,39 @@ class SpecificationForm(forms.Form):
 SpecificationFormSet = forms.formset_factory(
     SpecificationForm, extra=1, can_delete=True, min_num=1, validate_min=True
 )
+
+
+class ProductDraftForm(forms.Form):
+    """A draft's content, edited before submission (issue 13 "Drafts")."""
+
+    title = forms.CharField(label=_("title"), max_length=200)
+    description = forms.CharField(label=_("description"), widget=forms.Textarea, required=False)
+    tags = forms.CharField(label=_("tags"), max_length=300, required=False)
+    deployment = forms.CharField(
+        label=_("where it is deployed"),
+        max_length=200,
+        help_text=_("MS-3.1.6: must run on this cloud's resources"),
+    )
+
+
+class QualificationForm(forms.Form):
+    """MS-4.1.2: one document for one qualification the product's category requires."""
+
+    requirement = forms.ModelChoiceField(
+        label=_("qualification"), queryset=QualificationRequirement.objects.none()
+    )
+    file = forms.FileField(label=_("document"), help_text=_("PDF, JPG or PNG"))
+    number = forms.CharField(label=_("certificate number"), max_length=100, required=False)
+    expires_on = forms.DateField(
+        label=_("expires on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Empty when valid indefinitely."),
+    )
+
+    def __init__(self, *args: Any, product: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if product is not None:
+            self.fields["requirement"].queryset = QualificationRequirement.objects.filter(
+                category_id=product.category_id, active=True
+            ).order_by("name")

@@ -26,6 +26,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "catalog.add_productqualification",
         "catalog.change_productqualification",
         "catalog.view_marketinggrant",
+        # MS-4.1.2: which qualifications each category requires.
+        "catalog.view_qualificationrequirement",
+        "catalog.add_qualificationrequirement",
+        "catalog.change_qualificationrequirement",
     ],
     # Penalties delist products (MS-7 "delist the product"); MS-4.1.3 grants are operations.
     roles.COMPLIANCE_REVIEWER: [

@@ -7,21 +7,38 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from catalog.forms import ProductCreateForm, RevisionForm, SpecificationFormSet
+from catalog.forms import (
+    ProductCreateForm,
+    ProductDraftForm,
+    QualificationForm,
+    RevisionForm,
+    SpecificationForm,
+    SpecificationFormSet,
+)
 from catalog.models import Product, ProductRevision
 from catalog.selectors import open_revision, products_for_vendor
 from catalog.services import (
     SpecInput,
     product_create,
+    product_draft_update,
     product_relist_submit,
     product_submit,
+    qualification_upload,
     revision_create,
     revision_submit,
+    specification_add,
+)
+from catalog.services.duties import (
+    DRAFT_EDITABLE,
+    current_qualifications,
+    required_qualifications,
 )
 from marketplace.exceptions import DomainError
+from marketplace.timeutils import china_date
 from vendors.selectors import vendor_for_user
 
 
@@ -44,7 +61,29 @@ def product_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    product = _own_product(request, pk)
+    return _detail(request, _own_product(request, pk))
+
+
+def _detail(
+    request: HttpRequest,
+    product: Product,
+    *,
+    qualification_form: QualificationForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    today = china_date(timezone.now())
+    held = current_qualifications(product)
+    qualifications = []
+    for requirement in required_qualifications(product):  # MS-4.1.2
+        qualification = held.get(requirement.pk)
+        state = "missing"
+        if qualification is not None and qualification.document:
+            expired = qualification.expires_on is not None and qualification.expires_on < today
+            state = "expired" if expired else "ok"
+        qualifications.append(
+            {"requirement": requirement, "qualification": qualification, "state": state}
+        )
+    editable = product.status in DRAFT_EDITABLE
     context = {
         "product": product,
         "specifications": product.specifications.order_by("-active", "pk"),
@@ -52,9 +91,18 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "reviews": product.reviews.select_related("revision").order_by("-started_at")[:10],
         "can_submit": product.status in (Product.Status.DRAFT, Product.Status.REJECTED),
         "can_relist": product.status == Product.Status.DELISTED,
+        "can_edit": editable,
+        "qualifications": qualifications,
+        "qualifications_missing": any(q["state"] != "ok" for q in qualifications),
+        "qualification_form": (
+            qualification_form or QualificationForm(product=product)
+            if qualifications
+            and product.status not in (Product.Status.SUBMITTED, Product.Status.IN_REVIEW)
+            else None
+        ),
         "vendor": product.vendor,
     }
-    return render(request, "catalog/product_detail.html", context)
+    return render(request, "catalog/product_detail.html", context, status=status)
 
 
 @login_required
@@ -188,3 +236,98 @@ def revision_send_to_review(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         _submit_revision(request, revision)
     return redirect("vendor:product_detail", pk=product.pk)
+
+
+# --- issue 13: drafts and qualifications (MS-4.1.2) ------------------------------------------
+
+
+def _draft_page(
+    request: HttpRequest,
+    product: Product,
+    *,
+    form: ProductDraftForm | None = None,
+    spec_form: SpecificationForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    form = form or ProductDraftForm(
+        initial={
+            "title": product.title,
+            "description": product.description,
+            "tags": product.tags,
+            "deployment": product.deployment,
+        }
+    )
+    context = {
+        "product": product,
+        "form": form,
+        "spec_form": spec_form or SpecificationForm(kind=product.kind, prefix="spec"),
+        "specifications": product.specifications.order_by("-active", "pk"),
+        "vendor": product.vendor,
+    }
+    return render(request, "catalog/product_edit.html", context, status=status)
+
+
+@login_required
+def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """A draft (or rejected) product: edit its content and add specifications before
+    submitting it for security review (MS-4.1.1)."""
+    product = _own_product(request, pk)
+    if product.status not in DRAFT_EDITABLE:
+        messages.error(request, _("Only a draft or rejected product can be edited here."))
+        return redirect("vendor:product_detail", pk=product.pk)
+    if request.method != "POST":
+        return _draft_page(request, product)
+    form = ProductDraftForm(request.POST)
+    if not form.is_valid():
+        return _draft_page(request, product, form=form, status=400)
+    try:
+        product_draft_update(product=product, actor=request.user, **form.cleaned_data)
+    except DomainError as exc:
+        form.add_error(None, str(exc))
+        return _draft_page(request, product, form=form, status=400)
+    messages.success(request, _("Draft saved."))
+    return redirect("vendor:product_edit", pk=product.pk)
+
+
+@login_required
+@require_POST
+def product_spec_add(request: HttpRequest, pk: int) -> HttpResponse:
+    product = _own_product(request, pk)
+    spec_form = SpecificationForm(request.POST, kind=product.kind, prefix="spec")
+    if not spec_form.is_valid():
+        return _draft_page(request, product, spec_form=spec_form, status=400)
+    data = spec_form.cleaned_data
+    try:
+        specification_add(
+            product=product,
+            actor=request.user,
+            spec=SpecInput(
+                name=data["name"],
+                price=data["price"],
+                billing_period=data["billing_period"],
+                is_trial=data["is_trial"],
+            ),
+        )
+    except DomainError as exc:
+        spec_form.add_error(None, str(exc))
+        return _draft_page(request, product, spec_form=spec_form, status=400)
+    messages.success(request, _("Specification added."))
+    return redirect("vendor:product_edit", pk=product.pk)
+
+
+@login_required
+@require_POST
+def product_qualification_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """MS-4.1.2: upload the document of a qualification the product's category requires."""
+    product = _own_product(request, pk)
+    form = QualificationForm(request.POST, request.FILES, product=product)
+    if form.is_valid():
+        try:
+            qualification_upload(product=product, actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            for item in getattr(exc, "items", None) or [str(exc)]:
+                form.add_error(None, item)
+        else:
+            messages.success(request, _("Qualification uploaded."))
+            return redirect("vendor:product_detail", pk=product.pk)
+    return _detail(request, product, qualification_form=form, status=400)

@@ -49,6 +49,7 @@ from compliance.models import (
     ImportJob,
     MeasureKind,
     PenaltyCase,
+    ServiceComplaint,
     ViolationLevel,
     ViolationMeasure,
     ViolationType,
@@ -1661,3 +1662,38 @@ class ImportJobAdmin(admin.ModelAdmin):
 
 
 from compliance import sweep_admin  # noqa: E402, F401  (registers the sweep's admins)
+
+
+@admin.register(ServiceComplaint)
+class ServiceComplaintAdmin(SimpleHistoryAdmin):
+    """MS-4.3 / MS-4.4: complaints as the storefront reported them; read only here (the
+    case they opened is decided on the case's own page)."""
+
+    list_display = ["occurred", "vendor", "kind", "order", "case"]
+    list_filter = ["kind"]
+    list_select_related = ["vendor", "order", "case"]
+    search_fields = ["external_id__exact", "vendor__name"]
+    fields = [
+        "vendor",
+        "order",
+        "channel",
+        "external_id",
+        "kind",
+        "occurred",
+        "description",
+        "case",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("occurred at (China time)"), ordering="occurred_at")
+    def occurred(self, obj: ServiceComplaint) -> str:
+        return timezone.localtime(obj.occurred_at).strftime("%Y-%m-%d %H:%M")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -16,6 +16,7 @@ _READ = [
     "compliance.view_violationtype",
     "compliance.view_violationversion",
     "compliance.view_violationmeasure",
+    "compliance.view_servicecomplaint",  # MS-4.3, MS-4.4
 ]
 _REVIEW = [
     "compliance.add_penaltycase",

@@ -7,4 +7,5 @@ from compliance import views
 urlpatterns = [
     path("", views.case_list, name="compliance_cases"),
     path("<int:pk>/", views.case_detail, name="compliance_case"),
+    path("complaints/", views.complaint_list, name="complaints"),  # MS-4.3, MS-4.4
 ]

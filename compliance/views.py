@@ -88,3 +88,23 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
         },
     )
+
+
+@login_required
+def complaint_list(request: HttpRequest) -> HttpResponse:
+    """MS-4.3 / MS-4.4: buyers' complaints about the vendor's service, and the threshold."""
+    from compliance.models import ServiceComplaint
+    from compliance.services.complaints import complaint_threshold
+
+    vendor = vendor_for_user(user=request.user)
+    complaints = (
+        ServiceComplaint.objects.filter(vendor=vendor)
+        .select_related("order", "case")
+        .order_by("-occurred_at", "-pk")[:200]
+    )
+    threshold, days = complaint_threshold()
+    return render(
+        request,
+        "compliance/complaint_list.html",
+        {"vendor": vendor, "complaints": complaints, "threshold": threshold, "days": days},
+    )

@@ -10,6 +10,7 @@ from marketplace import two_factor_views as two_factor
 api_v1 = [
     path("", include("catalog.api_urls")),
     path("", include("orders.api_urls")),
+    path("", include("compliance.api_urls")),  # MS-4.3/4.4 complaints
 ]
 
 # Vendor-facing pages from every app share one namespace: {% url 'vendor:...' %}.

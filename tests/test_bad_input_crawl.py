@@ -186,8 +186,38 @@ VENDOR_POSTS: dict[str, tuple[str, str | None, dict[str, Any]]] = {
         {"number": "44031234", "date": "2026-08-01", "amount": "90.00"},
     ),
     "vendor:statement_fee_invoice": ("seller", "statement", {}),
+    # Issue 13 duties: drafts, MS-4.1.2, MS-3.1.4, MS-6.1.1, MS-4.3/4.4.
+    "vendor:product_edit": (
+        "seller",
+        "product",
+        {"title": "Edited", "description": "d", "tags": "t", "deployment": "this cloud"},
+    ),
+    "vendor:product_spec_add": (
+        "seller",
+        "product",
+        {"spec-name": "Pro", "spec-price": "20.00", "spec-billing_period": "month"},
+    ),
+    "vendor:product_qualification_upload": ("seller", "product", {"number": "ICP-1"}),
+    "vendor:agreement_sign": ("seller", None, {"confirm": "yes"}),
+    "vendor:document_replace": (
+        "seller",
+        None,
+        {"kind": "business_licence", "valid_from": "2026-01-01", "valid_until": "2030-01-01"},
+    ),
+    "vendor:service_commitments": (
+        "seller",
+        None,
+        {
+            "online_channel": "https://im.example.com/shop/1",
+            "phone": "13800138000",
+            "qq": "123456",
+            "hours_start": "09:00",
+            "hours_end": "18:00",
+        },
+    ),
 }
-MONEY_FIELDS = {"spec_price", "specs-0-price", "amount"}
+MONEY_FIELDS = {"spec_price", "specs-0-price", "amount", "spec-price"}
+FILE_POSTS = {"vendor:application_upload", "vendor:document_replace"}
 GET_ONLY = {
     "vendor:home",
     "vendor:deposit",
@@ -202,6 +232,8 @@ GET_ONLY = {
     "vendor:statements",
     "vendor:statement",
     "vendor:statement_xlsx",
+    "vendor:agreement",
+    "vendor:documents",
 }
 
 
@@ -218,7 +250,7 @@ def _refused(response) -> list[str]:
     """The clear messages a refused request shows: form errors or error-level messages."""
     found = []
     context = response.context or {}
-    for key in ("form", "document_form", "formset"):
+    for key in ("form", "document_form", "formset", "spec_form", "qualification_form"):
         form = context.get(key) if hasattr(context, "get") else None
         if form is not None and getattr(form, "is_bound", False) and form.errors:
             found.append(str(form.errors))
@@ -259,7 +291,7 @@ def test_vendor_forms_refuse_garbage_clearly_and_write_nothing(client, own):
         url = reverse(name, kwargs={"pk": own[obj].pk}) if obj else reverse(name)
         for label, body in _variants(valid):
             body = _resolve_ids(body)
-            if name == "vendor:application_upload" and "file" not in body:
+            if name in FILE_POSTS and "file" not in body:
                 body["file"] = pdf_upload()
             before = _counts()
             response = client.post(url, body)
@@ -336,6 +368,12 @@ def _api_valid(name: str, objects: dict[str, Any]) -> dict[str, Any]:
             "external_id": "I-NEW",
             "purpose": "sale",
             "invoice_type": "ordinary",
+        },
+        "api-complaints-create": {  # MS-4.3 / MS-4.4
+            "order_id": objects["order"].pk,
+            "external_id": "C-NEW",
+            "kind": "unreachable",
+            "occurred_at": at,
         },
     }
     assert name in bodies, f"{name} is an API POST endpoint the bad-input crawl does not know"

@@ -36,7 +36,7 @@ from tests.factories import (
 from tests.orders.factories import PAID_AT, make_order
 from tests.vendors.factories import filled_application, pdf_upload
 from vendors.models import DepositEntry, OnboardingApplication, Vendor, VendorDocument
-from vendors.services import deposit_pay
+from vendors.services import deposit_pay, document_replace, service_commitment_save
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +47,7 @@ B_ORDER = "BRAVO-ORDER-1"
 B_REFUND_NOTE = "bravo refund description"
 B_CONTACT = "Bravo Contact Person"
 B_CASE = "BRAVO-CASE-1"
+B_CHANNEL = "https://im.example.com/bravo-secret-channel"  # MS-4.3 service commitment
 
 
 # --- URL enumeration ------------------------------------------------------------------------
@@ -133,6 +134,24 @@ def world() -> dict[str, Any]:
         actor=reviewer(),
         reason="per table",
     )
+    # Issue 13 duties of B: service commitments and a replacement document (MS-4.3, MS-6.1.1).
+    service_commitment_save(
+        vendor=vendor_b,
+        online_channel=B_CHANNEL,
+        phone="13900139000",
+        qq="99887766",
+        hours_start=dt.time(9),
+        hours_end=dt.time(18),
+        actor=None,
+    )
+    document_replace(
+        vendor=vendor_b,
+        kind="legal_rep_id",
+        file=pdf_upload("bravo-id.pdf"),
+        valid_from=dt.date(2026, 1, 1),
+        valid_until=None,
+        actor=None,
+    )
     vendor_b.status = status
     vendor_b.save(update_fields=["status"])
     # An issued settlement statement of B (July, its order's month).
@@ -165,6 +184,9 @@ VENDOR_KWARGS: dict[tuple[str, str], str] = {
     ("vendor:product_submit", "pk"): "product",
     ("vendor:product_update", "pk"): "product",
     ("vendor:revision_submit", "pk"): "product",
+    ("vendor:product_edit", "pk"): "product",
+    ("vendor:product_spec_add", "pk"): "product",
+    ("vendor:product_qualification_upload", "pk"): "product",
     ("vendor:refund_agree", "pk"): "refund",
     ("vendor:refund_dispute", "pk"): "refund",
     ("vendor:compliance_case", "pk"): "case",
@@ -201,9 +223,16 @@ PLAUSIBLE_POST: dict[str, dict[str, Any]] = {
     "vendor:compliance_case": {"statement": "hijack appeal"},
     "vendor:statement_dispute": {"reason": "hijack"},
     "vendor:statement_vat_invoice": {"number": "44031234", "date": "2026-08-01", "amount": "90"},
+    "vendor:agreement_sign": {"confirm": "yes"},
+    "vendor:product_edit": {"title": "Hijacked", "deployment": "x"},
+    "vendor:product_spec_add": {
+        "spec-name": "Hijack",
+        "spec-price": "1.00",
+        "spec-billing_period": "once",
+    },
 }
 
-B_STRINGS = [B_NAME, B_PRODUCT, B_ORDER, B_REFUND_NOTE, B_CONTACT, B_CASE]
+B_STRINGS = [B_NAME, B_PRODUCT, B_ORDER, B_REFUND_NOTE, B_CONTACT, B_CASE, B_CHANNEL]
 
 
 def _snapshot(world: dict[str, Any]) -> dict[str, Any]:
@@ -283,6 +312,9 @@ def _own_writes_of_a() -> set[str]:
         "vendors.HistoricalOnboardingApplication",
         "vendors.ApplicationConditionResult",
         "vendors.HistoricalApplicationConditionResult",
+        # MS-3.1.4: A signs the agreement for itself (vendor:agreement_sign).
+        "vendors.AgreementSignature",
+        "vendors.HistoricalAgreementSignature",
     }
 
 
@@ -350,6 +382,13 @@ API_BODIES: dict[str, dict[str, Any]] = {
         "external_id": "I-X",
         "purpose": "sale",
         "invoice_type": "ordinary",
+    },
+    # MS-4.3 / MS-4.4: a complaint about the other channel's order.
+    "api-complaints-create": {
+        "order_id": "order",
+        "external_id": "C-X",
+        "kind": "unreachable",
+        "occurred_at": "2026-07-02T10:00:00+08:00",
     },
 }
 

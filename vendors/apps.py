@@ -18,3 +18,7 @@ class VendorsConfig(AppConfig):
         dashboard.register_nav("home", _("Home"), "vendor:home", order=0)
         dashboard.register_nav("deposit", _("Deposit"), "vendor:deposit", order=80)
         dashboard.register_nav("onboarding", _("Onboarding"), "vendor:onboarding", order=90)
+
+        from vendors import duty_hooks
+
+        duty_hooks.register()  # issue 13: documents, agreement, service commitments

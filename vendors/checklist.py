@@ -13,13 +13,14 @@ from django.utils.translation import gettext as _
 
 from marketplace.timeutils import china_date
 from vendors.models import (
+    AgreementSignature,
     CheckResult,
     DocumentKind,
     ExtraCondition,
     OnboardingApplication,
     VendorDocument,
 )
-from vendors.selectors import banned_identities
+from vendors.selectors import agreement_in_force, banned_identities
 from vendors.validators import (
     validate_cloud_account_id,
     validate_contact_email,
@@ -27,6 +28,20 @@ from vendors.validators import (
     validate_mainland_mobile,
     validate_qq,
 )
+
+
+def agreement_problem(vendor) -> str | None:
+    """MS-3.1.4: why the vendor's signature is missing, or None when it signed the version
+    in force."""
+    version = agreement_in_force()
+    if version is None:
+        return _("No version of the vendor access agreement is in force yet (MS-3.1.4).")
+    if not AgreementSignature.objects.filter(vendor=vendor, version=version).exists():
+        return _(
+            "The vendor access agreement version %(version)s in force has not been signed "
+            "(MS-3.1.4)."
+        ) % {"version": version.version}
+    return None
 
 
 def _invalid(validator, value: str) -> bool:
@@ -75,9 +90,10 @@ def applicant_missing_items(application: OnboardingApplication) -> list[str]:
             missing.append(_("Missing %(field)s.") % {"field": label})
         elif validator is not None and _invalid(validator, value):
             missing.append(_("The %(field)s is not valid.") % {"field": label})
-    # MS-3.1.4: the vendor access agreement.
-    if not application.agreement_version or application.agreement_accepted_at is None:
-        missing.append(_("The vendor access agreement has not been accepted."))
+    # MS-3.1.4: a signature of the agreement version in force (a new version needs a new one).
+    problem = agreement_problem(vendor)
+    if problem:
+        missing.append(problem)
     # MS-3.1.5 ①: the deposit tier follows the categories the vendor sells in.
     if not vendor.categories.exists():
         missing.append(_("No product category chosen: the deposit depends on it."))

@@ -84,3 +84,26 @@ def state_notes(vendor: Any) -> list[StateNote]:
 def panels(request: HttpRequest, vendor: Any) -> list[Panel]:
     built = [fn(request, vendor) for fn in _panels.values()]
     return sorted((p for p in built if p is not None), key=lambda p: p.order)
+
+
+@dataclass(frozen=True)
+class Banner:
+    """A duty the vendor has not done yet, shown at the top of every vendor page until done
+    (issue 13: a new agreement version to sign, MS-3.1.4)."""
+
+    text: Any
+    url_name: str
+    link_label: Any
+
+
+BannerFn = Callable[[Any], "Banner | None"]
+_banners: dict[str, BannerFn] = {}
+
+
+def register_banner(key: str, fn: BannerFn) -> None:
+    """Add (or replace, by key) a banner source: `fn(vendor) -> Banner | None`, scoped to it."""
+    _banners[key] = fn
+
+
+def banners(vendor: Any) -> list[Banner]:
+    return [b for fn in _banners.values() if (b := fn(vendor)) is not None]

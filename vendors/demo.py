@@ -119,6 +119,7 @@ DEMO_VENDORS = [
     ),
 ]
 
+
 def _demo_pdf(text: str) -> bytes:
     """A real one-page PDF, so reviewers can open the demo documents in the browser."""
     stream = f"BT /F1 24 Tf 72 760 Td ({text}) Tj ET".encode()
@@ -256,3 +257,54 @@ def seed(ctx: dict) -> None:
         vendors[spec.key] = existing or _seed_vendor(spec, ctx)
         if VendorStaff.objects.filter(user__username=spec.login).exists():
             ctx["logins"].append((spec.login, ctx["password"], spec.description))
+    _seed_duties(ctx, vendors)
+
+
+NEW_AGREEMENT_VERSION = "2026-11-20"
+
+
+def _seed_duties(ctx: dict, vendors: dict[str, Vendor]) -> None:
+    """Issue 13: a new agreement version most vendors have not signed (MS-3.1.4), a
+    replacement document awaiting review (MS-6.1.1) and one vendor's service commitments."""
+    from vendors.models import AgreementVersion, ServiceCommitment
+    from vendors.services import agreement_sign, document_replace, service_commitment_save
+
+    if AgreementVersion.objects.filter(version=NEW_AGREEMENT_VERSION).exists():
+        return  # seeded once
+    today = china_date(timezone.now())
+    version = AgreementVersion(
+        version=NEW_AGREEMENT_VERSION,
+        title="服务商接入协议（2026 年修订）",
+        summary="第 4 条：售后服务时间为每日 09:00–18:00，QQ 与电话须保持在线（MS-4.4）。\n"
+        "第 6 条：资料变更或到期须在 30 日内报备（MS-6.1.1）。",
+        text="云市场服务商接入协议\n\n第一条 ……\n"
+        "第四条 服务商应在每日 09:00–18:00 提供实时售后服务，"
+        "QQ 不得离线，电话须有人接听；产品无法使用时应提供替代、数据备份或迁移方案。\n"
+        "第六条 入驻资料发生变更或到期的，服务商应在变更之日起 30 日内向平台报备。\n……",
+        effective_from=today - dt.timedelta(days=3),
+    )
+    save_audited(version, actor=ctx.get("onboarding_reviewer"), reason="demo: new version")
+    tools, ops = vendors.get("tools"), vendors.get("ops")
+    if tools is not None:
+        owner = tools.staff.first().user if tools.staff.exists() else None
+        agreement_sign(vendor=tools, actor=owner)
+        if not ServiceCommitment.objects.filter(vendor=tools).exists():
+            service_commitment_save(
+                vendor=tools,
+                online_channel="https://im.example.com/shop/yunjiang",
+                phone="13800130001",
+                qq="88000001",
+                hours_start=dt.time(8, 30),
+                hours_end=dt.time(20, 0),
+                actor=owner,
+            )
+    if ops is not None:
+        owner = ops.staff.first().user if ops.staff.exists() else None
+        document_replace(
+            vendor=ops,
+            kind=DocumentKind.BUSINESS_LICENCE,
+            file=ContentFile(PDF, name="business_licence_2026.pdf"),
+            valid_from=today - dt.timedelta(days=2),
+            valid_until=today + dt.timedelta(days=5 * 365),
+            actor=owner,
+        )

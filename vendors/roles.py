@@ -27,6 +27,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "vendors.view_bannedidentity",
         "vendors.activate_vendor",
         "vendors.manage_vendor_exit",
+        # Issue 13: replacements (MS-6.1.1), the agreement (MS-3.1.4), service (MS-4.3/4.4).
+        "vendors.review_vendordocument",
+        "vendors.view_agreementversion",
+        "vendors.add_agreementversion",
+        "vendors.change_agreementversion",
+        "vendors.view_agreementsignature",
+        "vendors.view_servicecommitment",
     ],
     # MS-3.1.5: the ledger, obligations, tiers and refunds.
     roles.FINANCE: [
@@ -52,6 +59,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     roles.COMPLIANCE_REVIEWER: [
         *_LOOK_UP,
+        "vendors.view_servicecommitment",  # MS-4.3/4.4: judging unreachable complaints
         "vendors.view_depositentry",
         "vendors.view_topupobligation",
     ],

@@ -18,8 +18,11 @@ from marketplace.timeutils import china_date
 from marketplace.workcalendar import WorkCalendar
 from vendors.identity import normalise_identity
 from vendors.models import (
+    AgreementSignature,
+    AgreementVersion,
     BannedIdentity,
     Category,
+    CheckResult,
     DepositEntry,
     DepositTier,
     OnboardingApplication,
@@ -298,4 +301,35 @@ def deposit_summary(vendor: Vendor, *, now: dt.datetime | None = None) -> Deposi
         position=deposit_position(vendor, today),
         tier=required_tier(vendor, today),
         obligations=[(ob, statuses[ob.pk]) for ob in obligations],
+    )
+
+
+# --- duties (issue 13) ------------------------------------------------------------------------
+
+
+def agreement_in_force(on: dt.date | None = None) -> AgreementVersion | None:
+    """MS-3.1.4: the agreement version in force on `on` (China date): the latest effective."""
+    on = on or china_date(timezone.now())
+    return (
+        AgreementVersion.objects.filter(effective_from__lte=on)
+        .order_by("-effective_from", "-pk")
+        .first()
+    )
+
+
+def agreement_signature(*, vendor: Vendor, version: AgreementVersion | None):
+    """The vendor's signature of `version`, or None (MS-3.1.4)."""
+    if version is None:
+        return None
+    return (
+        AgreementSignature.objects.filter(vendor=vendor, version=version)
+        .select_related("signed_by")
+        .first()
+    )
+
+
+def replacements_awaiting_review() -> QuerySet[VendorDocument]:
+    """MS-6.1.1: current replacement documents no reviewer has decided yet (work board)."""
+    return VendorDocument.objects.filter(
+        is_replacement=True, replaced_at__isnull=True, review_result=CheckResult.PENDING
     )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from vendors import views
+from vendors import views, views_duties
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,4 +14,10 @@ urlpatterns = [
     path("onboarding/<int:pk>/documents/", views.application_upload, name="application_upload"),
     path("onboarding/<int:pk>/submit/", views.application_send, name="application_submit"),
     path("documents/<int:pk>/", views.document_file, name="document"),
+    # Issue 13 duties: MS-3.1.4, MS-6.1.1, MS-4.3/4.4.
+    path("agreement/", views_duties.agreement, name="agreement"),
+    path("agreement/sign/", views_duties.agreement_sign_view, name="agreement_sign"),
+    path("documents/", views_duties.documents, name="documents"),
+    path("documents/replace/", views_duties.document_replace_view, name="document_replace"),
+    path("service/", views_duties.service_commitments, name="service_commitments"),
 ]

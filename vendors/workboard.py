@@ -13,6 +13,7 @@ from marketplace.timeutils import china_date, end_of_day
 from marketplace.workboard import Queue, register
 from marketplace.workcalendar import WorkCalendar
 from vendors.models import DepositRefund, OnboardingApplication, TopUpObligation
+from vendors.selectors import replacements_awaiting_review
 
 WAITING_APPLICATIONS = [
     OnboardingApplication.Status.SUBMITTED,
@@ -43,7 +44,24 @@ def _deposit_refunds_due(user: Any, now: dt.datetime) -> QuerySet:
     )
 
 
+def _replacements(user: Any, now: dt.datetime) -> QuerySet:
+    return replacements_awaiting_review()
+
+
 def register_queues() -> None:
+    register(
+        Queue(
+            key="document_replacements",
+            label=_("Replaced documents to review"),
+            help=_("MS-6.1.1: changed or renewed documents reported by vendors"),
+            permission="vendors.review_vendordocument",
+            items=_replacements,
+            waiting_since="uploaded_at",
+            changelist="admin:vendors_vendordocument_changelist",
+            filters=lambda user, now: {"replacement": "waiting"},
+            order=15,
+        )
+    )
     register(
         Queue(
             key="onboarding_applications",

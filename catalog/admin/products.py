@@ -32,6 +32,7 @@ from catalog.admin.display import (
     waiting_text,
 )
 from catalog.admin.review_start import review_panel, started_message
+from catalog.exceptions import MarketingIneligible
 from catalog.models import (
     DELIST_PERMISSION,
     REVIEW_PERMISSION,
@@ -40,6 +41,7 @@ from catalog.models import (
     Product,
     ProductQualification,
     ProductRevision,
+    QualificationRequirement,
     SecurityReview,
     Specification,
     zero_price_refused,
@@ -53,7 +55,13 @@ from catalog.selectors import (
     revision_diff,
     revision_waiting_since,
 )
-from catalog.services import SpecInput, product_delist, security_review_start, specification_add
+from catalog.services import (
+    SpecInput,
+    marketing_grant_create,
+    product_delist,
+    security_review_start,
+    specification_add,
+)
 from catalog.services.products import EDITABLE_STATUSES
 from catalog.visibility import hidden_reasons
 from marketplace.exceptions import DomainError
@@ -506,25 +514,76 @@ class ProductRevisionAdmin(SimpleHistoryAdmin):
         return False
 
 
+@admin.register(QualificationRequirement)
+class QualificationRequirementAdmin(SimpleHistoryAdmin):
+    """MS-4.1.2: the qualifications a category's products must hold before security review."""
+
+    list_display = ["category", "name", "description", "active"]
+    list_filter = ["active", "category"]
+    list_select_related = ["category"]
+    search_fields = ["name", "category__name"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # switch off with "required"; uploads keep pointing at the row
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool):
+        obj._change_reason = "required qualification edited in the admin (MS-4.1.2)"
+        super().save_model(request, obj, form, change)
+
+
 @admin.register(ProductQualification)
 class ProductQualificationAdmin(SimpleHistoryAdmin):
     """MS-4.1.2: the qualifications each product needs."""
 
-    list_display = ["product", "name", "document_file", "number", "expires_on", "verified"]
+    list_display = [
+        "product",
+        "name",
+        "document_file",
+        "number",
+        "expires_on",
+        "verified",
+        "uploaded",
+        "replaced",
+    ]
     list_filter = ["verified"]
     list_select_related = ["product"]
     search_fields = ["product__title", "name", "number"]
     autocomplete_fields = ["product"]
+    readonly_fields = ["requirement", "uploaded", "replaced"]
 
     @admin.display(description=_("document"))
     def document_file(self, obj: ProductQualification):
         return file_link(obj.document)  # issue 8 §4: the authenticated view, never /media/
+
+    @admin.display(description=_("uploaded at (China time)"), ordering="uploaded_at")
+    def uploaded(self, obj: ProductQualification) -> str:
+        return china_time(obj.uploaded_at) if obj.uploaded_at else EMPTY
+
+    @admin.display(description=_("replaced at (China time)"), ordering="replaced_at")
+    def replaced(self, obj: ProductQualification) -> str:
+        return china_time(obj.replaced_at) if obj.replaced_at else EMPTY
+
+
+class MarketingGrantForm(forms.ModelForm):
+    """MS-4.1.3 with MS-5.8: an ineligible vendor's product is refused here, nothing saved."""
+
+    class Meta:
+        model = MarketingGrant
+        fields = ["product", "resource", "starts_on", "ends_on", "note"]
+
+    def clean(self):
+        data = super().clean()
+        product = data.get("product")
+        if product is not None and not product.vendor.marketing_eligible:
+            raise forms.ValidationError(str(MarketingIneligible().message))
+        return data
 
 
 @admin.register(MarketingGrant)
 class MarketingGrantAdmin(SimpleHistoryAdmin):
     """MS-4.1.3: marketing resources granted per product."""
 
+    form = MarketingGrantForm
     list_display = ["product", "resource", "starts_on", "ends_on", "granted_by"]
     list_select_related = ["product", "granted_by"]
     search_fields = ["product__title", "resource"]
@@ -533,5 +592,20 @@ class MarketingGrantAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request: HttpRequest, obj: MarketingGrant, form: Any, change: bool):
         if not change:
-            obj.granted_by = request.user
+            # MS-4.1.3 / MS-5.8 checked again under the vendor's lock by the service.
+            try:
+                created = marketing_grant_create(
+                    product=obj.product,
+                    resource=obj.resource,
+                    starts_on=obj.starts_on,
+                    ends_on=obj.ends_on,
+                    note=obj.note,
+                    actor=request.user,
+                )
+            except DomainError as exc:
+                raise PermissionDenied(str(exc)) from exc
+            obj.pk = created.pk
+            obj.granted_by = created.granted_by
+            return
+        obj._change_reason = "marketing grant edited in the admin (MS-4.1.3)"
         super().save_model(request, obj, form, change)

@@ -12,7 +12,11 @@ from catalog.models.products import (
     Specification,
     zero_price_refused,
 )
-from catalog.models.resources import MarketingGrant, ProductQualification
+from catalog.models.resources import (
+    MarketingGrant,
+    ProductQualification,
+    QualificationRequirement,
+)
 from catalog.models.reviews import ItemResult, ReviewItem, SecurityReview, SecurityReviewItem
 from catalog.models.revisions import ProductRevision
 
@@ -28,6 +32,7 @@ __all__ = [
     "ProductKind",
     "ProductQualification",
     "ProductRevision",
+    "QualificationRequirement",
     "ReviewItem",
     "ReviewPeriodRule",
     "SalesMode",

@@ -143,6 +143,10 @@ def _submit(product: Product, *, actor: Any, transition_name: str, reason: str) 
         product = _lock_product(product)
         vendor = Vendor.objects.select_for_update(of=("self",)).get(pk=product.vendor_id)
         ensure_vendor_may_publish(vendor)
+        # MS-4.1.2: every qualification the category requires, present and not expired.
+        from catalog.services.duties import ensure_qualified  # sibling module, no cycle
+
+        ensure_qualified(product)
         specs = _specs_of(product)
         require_sellable_specs(specs)
         clean_specs(kind=product.kind, specs=specs)  # MS-4.1.5 re-checked on what is sent

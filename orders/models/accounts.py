@@ -20,6 +20,8 @@ class ApiOperation(models.TextChoices):
     READ_REFUND = "refunds.read", _("Read refunds")
     CREATE_INVOICE = "invoices.create", _("Request invoices")
     READ_INVOICE = "invoices.read", _("Read invoices")
+    # MS-4.3 / MS-4.4: buyers' complaints about a vendor's service (compliance's endpoint).
+    REPORT_COMPLAINT = "complaints.create", _("Report service complaints")
 
 
 # The storefront sells and reports delivery; billing handles invoices.
@@ -30,6 +32,7 @@ SCOPE_PRESETS: dict[str, list[str]] = {
         ApiOperation.CONFIRM_SERVICE,
         ApiOperation.CREATE_REFUND,
         ApiOperation.READ_REFUND,
+        ApiOperation.REPORT_COMPLAINT,
     ],
     "billing": [
         ApiOperation.CREATE_INVOICE,

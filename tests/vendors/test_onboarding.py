@@ -174,7 +174,10 @@ def test_ms_3_1_submit_refused_with_the_translated_list_of_missing_items():
     items = info.value.items
     assert "Missing document: Business licence copy." in items
     assert "Missing contact QQ number." in items
-    assert "The vendor access agreement has not been accepted." in items
+    assert (
+        "The vendor access agreement version 2023-03-17 in force has not been signed (MS-3.1.4)."
+        in items
+    )
     application.refresh_from_db()
     assert application.status == Status.DRAFT
 

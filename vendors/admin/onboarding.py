@@ -32,6 +32,7 @@ from vendors.checklist import application_missing_items
 from vendors.identity import IdentityFormField
 from vendors.models import (
     BannedIdentity,
+    CheckResult,
     ExtraCondition,
     ExtraConditionResult,
     OnboardingApplication,
@@ -43,6 +44,7 @@ from vendors.services import (
     application_reject,
     application_start,
     application_start_review,
+    document_review,
 )
 
 REVIEW_REASON = "review result recorded in the admin"
@@ -429,8 +431,64 @@ def checklist_html(missing: list[str]):
     )
 
 
+class ReplacementQueueFilter(admin.SimpleListFilter):
+    """MS-6.1.1: replacements reported by vendors that wait for a reviewer (the work board's
+    queue opens this list)."""
+
+    title = _("replacement (MS-6.1.1)")
+    parameter_name = "replacement"
+
+    def lookups(self, request, model_admin):
+        return [("waiting", _("Awaiting review")), ("all", _("All replacements"))]
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "waiting":
+                return queryset.filter(
+                    is_replacement=True,
+                    replaced_at__isnull=True,
+                    review_result=CheckResult.PENDING,
+                )
+            case "all":
+                return queryset.filter(is_replacement=True)
+        return queryset
+
+
+def _replacement_waiting(doc: VendorDocument) -> bool:
+    return (
+        doc.is_replacement and doc.replaced_at is None and doc.review_result == CheckResult.PENDING
+    )
+
+
+DOCUMENT_TRANSITIONS = [
+    AdminTransition(
+        "accept",
+        _("Accept the replacement"),
+        lambda *, obj, actor, reason: document_review(
+            document=obj, accept=True, actor=actor, reason=reason
+        ),
+        permission="vendors.review_vendordocument",
+        allowed=_replacement_waiting,
+        reason_required=False,
+        help_text=_("MS-6.1.1: the document becomes the vendor's reviewed document."),
+    ),
+    AdminTransition(
+        "reject",
+        _("Reject the replacement"),
+        lambda *, obj, actor, reason: document_review(
+            document=obj, accept=False, actor=actor, reason=reason
+        ),
+        permission="vendors.review_vendordocument",
+        allowed=_replacement_waiting,
+        danger=True,
+        help_text=_("The vendor reads this reason and uploads a new document."),
+    ),
+]
+
+
 @admin.register(VendorDocument)
-class VendorDocumentAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class VendorDocumentAdmin(TransitionAdminMixin, NoDeleteMixin, SimpleHistoryAdmin):
+    admin_transitions = DOCUMENT_TRANSITIONS
     list_display = [
         "vendor",
         "kind",
@@ -440,7 +498,13 @@ class VendorDocumentAdmin(NoDeleteMixin, SimpleHistoryAdmin):
         "review_result",
         "uploaded",
     ]
-    list_filter = [ExpiryFilter, "kind", "review_result", VendorLinkFilter]
+    list_filter = [
+        ReplacementQueueFilter,
+        ExpiryFilter,
+        "kind",
+        "review_result",
+        VendorLinkFilter,
+    ]
     search_fields = ["vendor__name", "vendor__credit_code"]
     date_hierarchy = "valid_until"
     list_select_related = ["vendor"]
@@ -454,6 +518,10 @@ class VendorDocumentAdmin(NoDeleteMixin, SimpleHistoryAdmin):
         "uploaded",
         "replaced",
         "document_file",
+        "is_replacement",
+        "review_note",
+        "reviewed",
+        "reviewed_by",
     ]
     fields = [
         "vendor",
@@ -463,10 +531,24 @@ class VendorDocumentAdmin(NoDeleteMixin, SimpleHistoryAdmin):
         "valid_until",
         "expiry",
         "review_result",
+        "is_replacement",
+        "review_note",
+        "reviewed",
+        "reviewed_by",
         "uploaded",
         "replaced",
         "document_file",
     ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # MS-6.1.1: a replacement is decided with Accept / Reject (reason, history), not here.
+        if obj is not None and obj.is_replacement:
+            return [*self.readonly_fields, "review_result"]
+        return self.readonly_fields
+
+    @admin.display(description=_("reviewed at (China time)"), ordering="reviewed_at")
+    def reviewed(self, doc: VendorDocument) -> str:
+        return china(doc.reviewed_at)
 
     class Media:
         css = CSS

@@ -9,6 +9,11 @@ from vendors.models.deposit import (
     EntryKind,
     TopUpObligation,
 )
+from vendors.models.duties import (
+    AgreementSignature,
+    AgreementVersion,
+    ServiceCommitment,
+)
 from vendors.models.onboarding import (
     BannedIdentity,
     CheckResult,
@@ -20,6 +25,8 @@ from vendors.models.onboarding import (
 )
 
 __all__ = [
+    "AgreementSignature",
+    "AgreementVersion",
     "BannedIdentity",
     "Category",
     "CheckResult",
@@ -32,6 +39,7 @@ __all__ = [
     "ExtraCondition",
     "ExtraConditionResult",
     "OnboardingApplication",
+    "ServiceCommitment",
     "Store",
     "TopUpObligation",
     "Vendor",

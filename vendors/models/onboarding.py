@@ -193,12 +193,27 @@ class VendorDocument(models.Model):
     )
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     replaced_at = models.DateTimeField(_("replaced at"), null=True, blank=True)
+    # MS-6.1.1: a replacement reported after onboarding, decided by an onboarding reviewer.
+    is_replacement = models.BooleanField(_("replacement reported by the vendor"), default=False)
+    review_note = models.TextField(_("reviewer's reason"), blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("vendor document")
         verbose_name_plural = _("vendor documents")
         ordering = ["vendor", "kind", "-pk"]
+        permissions = [
+            ("review_vendordocument", _("Can accept or reject a replaced document (MS-6.1.1)"))
+        ]
         indexes = [
             models.Index(
                 fields=["valid_until"],

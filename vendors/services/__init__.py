@@ -9,6 +9,13 @@ from vendors.services.deposit import (
     deposit_reverse,
     deposit_topup,
 )
+from vendors.services.duties import (
+    agreement_in_force,
+    agreement_sign,
+    document_replace,
+    document_review,
+    service_commitment_save,
+)
 from vendors.services.onboarding import (
     application_accept_agreement,
     application_approve,
@@ -30,6 +37,8 @@ from vendors.services.status import (
 )
 
 __all__ = [
+    "agreement_in_force",
+    "agreement_sign",
     "application_accept_agreement",
     "application_approve",
     "application_create",
@@ -46,6 +55,9 @@ __all__ = [
     "deposit_refund_request",
     "deposit_reverse",
     "deposit_topup",
+    "document_replace",
+    "document_review",
+    "service_commitment_save",
     "vendor_activate",
     "vendor_evict",
     "vendor_exit_begin",

@@ -225,24 +225,29 @@ def application_update(
 
 
 def application_accept_agreement(
-    *, application: OnboardingApplication, version: str, actor: Any
+    *, application: OnboardingApplication, actor: Any, version: str = ""
 ) -> OnboardingApplication:
-    """MS-3.1.4: the applicant accepts a version of the vendor access agreement."""
-    version = (version or "").strip()
-    if not version:
-        raise ValidationFailed(_("The agreement version is required."), code="agreement_version")
+    """MS-3.1.4: the applicant signs the vendor access agreement version in force.
+
+    The signature (who, when) is recorded on the vendor (`AgreementSignature`); the
+    application keeps the version and moment for its own record. `version` is accepted for
+    older callers and ignored: only the version in force can be signed.
+    """
+    from vendors.services.duties import agreement_sign  # same package; avoids an import cycle
+
     with transaction.atomic():
         application = _lock_application(application)
         if application.status != OnboardingApplication.Status.DRAFT:
             raise StateConflict(
                 _("Only a draft application can be changed."), code="application_not_draft"
             )
-        application.agreement_version = version
-        application.agreement_accepted_at = timezone.now()
+        signature = agreement_sign(vendor=application.vendor, actor=actor)
+        application.agreement_version = signature.version.version
+        application.agreement_accepted_at = signature.signed_at
         save_audited(
             application,
             actor=actor,
-            reason=f"accepted agreement {version}",
+            reason=f"accepted agreement {signature.version.version}",
             update_fields=["agreement_version", "agreement_accepted_at"],
         )
     return application
