@@ -10,24 +10,11 @@ Chromium's console messages.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
+from tests.browser.conftest import PASSWORD
 from tests.factories import ProductFactory, UserFactory, VendorStaffFactory
 
-sync_api = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-PASSWORD = "browser-test-pass-1"
 RECORD_VIOLATIONS = """
 window.__cspViolations = [];
 document.addEventListener("securitypolicyviolation", (e) => {
@@ -57,25 +44,17 @@ class Browser:
 
 
 @pytest.fixture
-def browser(monkeypatch):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = chromium.new_context(locale="zh-CN")
-        try:
-            yield Browser(context)
-        finally:
-            context.close()
-            chromium.close()
+def browser(browser_context):
+    """The shared Chinese Chromium context (conftest.py), watched for CSP violations."""
+    return Browser(browser_context)
 
 
 def _sign_in(page, url: str, username: str) -> None:
     page.goto(url)
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
-    page.click("[type=submit]")
+    with page.expect_navigation():  # read the next page only once it has come
+        page.click("[type=submit]")
     page.wait_for_load_state()
 
 
@@ -155,8 +134,14 @@ def test_vendor_pages_and_api_docs_work_under_the_csp(live_server, browser):
     base = live_server.url
     page = browser.page
     _sign_in(page, f"{base}/accounts/login/", "csp-vendor")
-    for path in ["/vendor/", "/vendor/catalog/", "/vendor/orders/", "/vendor/orders/refunds/",
-                 "/vendor/compliance/", "/vendor/deposit/"]:
+    for path in [
+        "/vendor/",
+        "/vendor/catalog/",
+        "/vendor/orders/",
+        "/vendor/orders/refunds/",
+        "/vendor/compliance/",
+        "/vendor/deposit/",
+    ]:
         _open(browser, f"{base}{path}")
     # The menu autosubmits from a static script; wait for that navigation, not for idleness
     # (networkidle can come before the submit starts).
