@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language, ngettext, override
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
@@ -451,15 +451,31 @@ EVENT_LABELS = {
 }
 
 
+def _default_report_reasons() -> set[str]:
+    texts = set()
+    for code, _name in settings.LANGUAGES:
+        with override(code):
+            texts.add(str(EVENT_LABELS["report"]))
+    return texts
+
+
 def _status_label(value: str) -> str:
     return str(CaseStatus(value).label) if value in CaseStatus.values else (value or "-")
 
 
 class EventInline(ReadOnlyInline):
     model = CaseEvent
-    fields = ("at", "action_label", "actor", "before", "after", "reason", "details_summary")
+    fields = ("at", "action_label", "actor", "before", "after", "reason_shown", "details_summary")
     readonly_fields = fields
     verbose_name_plural = _("Action log (who, when, why, before → after)")
+
+    @admin.display(description=_("reason"))
+    def reason_shown(self, obj: CaseEvent) -> str:
+        # A report with no reason of its own stores the service's default text in the
+        # writer's language (an import, the API, a test); it is read in the reader's.
+        if obj.action == "report" and obj.reason in _default_report_reasons():
+            return str(EVENT_LABELS["report"])
+        return obj.reason or "-"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
