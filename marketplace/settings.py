@@ -86,6 +86,8 @@ MIDDLEWARE = [
     "marketplace.form_tokens.SingleSubmissionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # MS-8.4.3: a vendor whose exit began reads its pages but writes nothing.
+    "vendors.middleware.ExitedVendorReadOnlyMiddleware",
     "marketplace.security.IdleSessionMiddleware",
     # Last: turns a sign-in refused by AxesStandaloneBackend into the lockout page.
     "axes.middleware.AxesMiddleware",

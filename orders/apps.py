@@ -29,6 +29,14 @@ class OrdersConfig(AppConfig):
             from vendors.models import DeductionCause
 
             deduction_refs.register(DeductionCause.REFUND, refund_deduction_refusal)
+            # MS-8.4.1: the exit refunds the unfinished orders in the exit's own transaction.
+            from orders.selectors import exit_progress_lines
+            from orders.services.exit import on_vendor_exit_started
+            from vendors import exit_progress
+            from vendors.signals import vendor_exit_started
+
+            vendor_exit_started.connect(on_vendor_exit_started, dispatch_uid="orders.exit_refunds")
+            exit_progress.register("orders", exit_progress_lines)
         try:
             from vendors import dashboard
         except ImportError:  # pragma: no cover

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -261,3 +261,46 @@ def _evidence_item(text: str) -> EvidenceItem:
                     private=True,
                 )
     return EvidenceItem(text=text)
+
+
+# --- MS-8.4.1 exit progress (registered with vendors.exit_progress) -----------------------
+
+
+def exit_refund_counts(exit_: Any) -> tuple[int, int, Decimal]:
+    """(refunds paid, refunds raised, amount still to pay) of an exit's refunds (one query)."""
+    from orders.services.exit import exit_external_id
+
+    rows = (
+        Refund.objects.filter(vendor_id=exit_.vendor_id, external_id=exit_external_id(exit_.pk))
+        .values("status")
+        .annotate(n=Count("pk"), s=Sum("approved_amount"))
+    )
+    paid = total = 0
+    unpaid = Decimal("0.00")
+    for row in rows:
+        total += row["n"]
+        if row["status"] == Refund.Status.REFUNDED:
+            paid += row["n"]
+        else:
+            unpaid += row["s"] or 0
+    return paid, total, unpaid
+
+
+def exit_progress_lines(exit_: Any) -> list:
+    from vendors.exit_progress import ORDERS_STAGE, ProgressLine
+
+    if not exit_.started_at:
+        return []
+    paid, total, unpaid = exit_refund_counts(exit_)
+    value = _("%(paid)s / %(total)s paid back to buyers") % {"paid": paid, "total": total}
+    if unpaid:
+        value = f"{value} · " + str(_("¥%(amount)s still to pay")) % {"amount": unpaid}
+    return [
+        ProgressLine(
+            label=_("Orders refunded in full (MS-8.4.1)"),
+            value=value,
+            done=paid == total,
+            stage=ORDERS_STAGE,
+            url=reverse("admin:orders_refund_changelist") + f"?q=exit:{exit_.pk}",
+        )
+    ]

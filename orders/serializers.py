@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from marketplace.money import AmountSerializerField
-from orders.models import Invoice, InvoiceType, Order, Refund, RefundReason
+from orders.models import Invoice, InvoiceType, Order, Refund, RefundReason, RenewalPart
 from orders.services import DeliveryOutcome, InvoicePurpose
 
 
@@ -68,6 +68,30 @@ class OrderCreateIn(serializers.Serializer):
         max_length=200,
         help_text="Required when amount is below the specification's price (MS-2.7).",
     )
+    # MS-8.4.2: a renewal names the order it renews and which part of it is renewed.
+    renewal_of = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        allow_null=True,
+        default=None,
+        help_text=(
+            "For a renewal: the id of the earlier order (same channel, buyer and product) it "
+            "renews. After the vendor's exit only a renewal with renewal_part=cloud is accepted "
+            "(MS-8.4.2); any other order of its products is refused with 409 vendor_exited."
+        ),
+    )
+    renewal_part = serializers.ChoiceField(
+        choices=RenewalPart.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=(
+            "Which part a renewal is for: `vendor` (the vendor's product or service) or `cloud` "
+            "(the cloud's own, self-operated part of the sold product, e.g. the instance under "
+            "an image). Required with renewal_of."
+        ),
+    )
 
 
 class OrderOut(serializers.ModelSerializer):
@@ -89,6 +113,8 @@ class OrderOut(serializers.ModelSerializer):
             "amount",
             "discount_amount",
             "discount_reason",
+            "renewal_of",
+            "renewal_part",
             "paid_at",
             "status",
             "review_rule",
@@ -145,6 +171,8 @@ def order_out(order: Order) -> dict[str, Any]:
         "refundable": order.refundable,
         "delivered_at": _dt_out(order.delivered_at),
         "service_confirmed_at": _dt_out(order.service_confirmed_at),
+        "renewal_of": order.renewal_of_id,
+        "renewal_part": order.renewal_part,
     }
 
 

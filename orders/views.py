@@ -22,7 +22,7 @@ from marketplace.exceptions import DomainError
 from orders.models import Order, Refund
 from orders.selectors import orders_for_vendor, refund_for_vendor, refunds_for_vendor
 from orders.services import refund_vendor_agree, refund_vendor_dispute
-from vendors.selectors import vendor_for_user
+from vendors.selectors import begun_exit, vendor_for_user
 
 PER_PAGE = 50
 
@@ -56,6 +56,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
         "statuses": Order.Status.choices,
         "status": status,
         "now": timezone.now(),
+        "exit": begun_exit(request.vendor),  # MS-8.4.3: the after-sales duty, on its orders
     }
     return render(request, "orders/order_list.html", context)
 

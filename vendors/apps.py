@@ -22,3 +22,4 @@ class VendorsConfig(AppConfig):
         from vendors import duty_hooks
 
         duty_hooks.register()  # issue 13: documents, agreement, service commitments
+        dashboard.register_nav("exit", _("Exit"), "vendor:exit", order=95)

@@ -71,3 +71,14 @@ class DocumentForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Empty when valid indefinitely."),
     )
+
+
+class ExitRequestForm(forms.Form):
+    """MS-8.2: the vendor asks to leave, saying why."""
+
+    reason = forms.CharField(
+        label=_("Why do you want to leave?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Recorded with your name; the platform reviewer reads it."),
+    )

@@ -34,6 +34,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "vendors.change_agreementversion",
         "vendors.view_agreementsignature",
         "vendors.view_servicecommitment",
+        # MS-8.1 the agreement term; MS-8.2 a vendor's request to leave is reviewed here.
+        "vendors.change_vendor_term",
+        "vendors.view_vendorexit",
+        "vendors.review_vendorexit",
+        "vendors.advance_vendorexit",
     ],
     # MS-3.1.5: the ledger, obligations, tiers and refunds.
     roles.FINANCE: [
@@ -46,6 +51,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "vendors.add_deposittier",
         "vendors.view_depositrefund",
         "vendors.process_depositrefund",
+        # MS-8 / MS-3.1.5 ④: finance follows an exit to the deposit refund.
+        "vendors.view_vendorexit",
+        "vendors.advance_vendorexit",
     ],
     # Suspensions are the compliance lead's decision. MS-8.3 evictions are too, but only as a
     # penalty measure approved by a second lead (compliance), so nobody holds the one-person
@@ -53,6 +61,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     roles.COMPLIANCE_LEAD: [
         *_LOOK_UP,
         "vendors.suspend_vendor",
+        # MS-8.1 platform side: one lead proposes ending a term early, another approves.
+        "vendors.view_vendorexit",
+        "vendors.propose_vendorexit",
+        "vendors.approve_vendorexit",
         "vendors.view_bannedidentity",
         "vendors.view_depositentry",
         "vendors.view_topupobligation",

@@ -333,3 +333,103 @@ def replacements_awaiting_review() -> QuerySet[VendorDocument]:
     return VendorDocument.objects.filter(
         is_replacement=True, replaced_at__isnull=True, review_result=CheckResult.PENDING
     )
+
+
+# --- exit (MS-8) ------------------------------------------------------------------------------
+
+
+def exit_outstanding(vendor: Vendor) -> list[str]:
+    """Everything that still blocks the deposit refund (MS-3.1.5 ④): this app's own checks
+    and the higher apps' (`vendors.exit_checks`); the deposit balance itself is not counted
+    (refunding it is the step that follows)."""
+    from django.utils.translation import gettext as _
+
+    from vendors import exit_checks
+
+    reasons: list[str] = []
+    if TopUpObligation.objects.filter(vendor=vendor, closed_at__isnull=True).exists():
+        reasons.append(_("A top-up obligation is still open."))
+    position = deposit_position(vendor)
+    if position.owed > 0:
+        reasons.append(
+            _("The vendor still owes ¥%(owed)s beyond its deposit.") % {"owed": position.owed}
+        )
+    reasons.extend(exit_checks.outstanding_reasons(vendor))
+    return reasons
+
+
+def exit_for_vendor(*, user: Any):
+    """The vendor user's own latest exit (any state), or None (isolation: scoped by user)."""
+    from vendors.models import VendorExit
+
+    return VendorExit.objects.filter(vendor=vendor_for_user(user=user)).order_by("-pk").first()
+
+
+@dataclass(frozen=True)
+class ExitStep:
+    label: Any
+    done: bool
+    current: bool
+
+
+@dataclass(frozen=True)
+class ExitProgress:
+    """What the finance page and the vendor's exit page show (one builder for both)."""
+
+    steps: list[ExitStep]
+    lines: list[Any]
+    deposit_text: str
+    outstanding: list[str]
+
+
+def exit_progress_for(exit_: Any) -> ExitProgress:
+    from django.utils.translation import gettext as _
+
+    from marketplace.money import format_cny
+    from vendors import exit_progress
+    from vendors.models import DepositRefund, VendorExit
+
+    S = VendorExit.Status
+    order = [S.STARTED, S.ORDERS_REFUNDED, S.SETTLED, S.DEPOSIT_REFUNDED, S.CLOSED]
+    at = order.index(exit_.status) if exit_.status in order else -1
+    steps = [
+        ExitStep(
+            label=VendorExit.Status(s).label,
+            done=i < at or exit_.status == S.CLOSED,
+            current=i == at and exit_.status != S.CLOSED,
+        )
+        for i, s in enumerate(order)
+    ]
+    vendor = exit_.vendor
+    position = deposit_position(vendor)
+    refund = DepositRefund.objects.filter(vendor=vendor).first()
+    if refund is not None:
+        deposit_text = str(refund.get_status_display())
+        if refund.status == DepositRefund.Status.COMPLETED and refund.entry_id:
+            deposit_text += " · " + format_cny(refund.entry.amount)
+        elif refund.due_at:
+            deposit_text += " · " + _("due by %(day)s") % {"day": china_date(refund.due_at)}
+    elif position.balance > 0:
+        deposit_text = _("Held: %(amount)s, refunded once nothing is outstanding") % {
+            "amount": format_cny(position.balance)
+        }
+    else:
+        deposit_text = _("No deposit left to refund")
+    outstanding = exit_outstanding(vendor) if exit_.status in VendorExit.IN_PROGRESS else []
+    return ExitProgress(
+        steps=steps,
+        lines=exit_progress.lines(exit_),
+        deposit_text=deposit_text,
+        outstanding=outstanding,
+    )
+
+
+def begun_exit(vendor: Vendor):
+    """The vendor's exit once it has begun (MS-8.4.3: read only, after-sales duty), or None."""
+    from vendors.models import VendorExit
+
+    return (
+        VendorExit.objects.filter(vendor=vendor, status__in=VendorExit.BEGUN)
+        .order_by("-pk")
+        .first()
+    )

@@ -11,3 +11,9 @@ deposit_made_whole = Signal()
 # compliance tells each vendor concerned. Arguments: moves (list of
 # vendors.services.deadlines.DeadlineMove).
 deposit_deadlines_moved = Signal()
+
+# Sent INSIDE the transaction that starts a vendor's exit (MS-8.4.1), not on commit: the
+# orders app refunds the unfinished orders in that same transaction, so an exit never stands
+# started without its refunds (and a rollback undoes both). Arguments: exit (VendorExit),
+# actor, at. Receivers return how many orders they refunded.
+vendor_exit_started = Signal()

@@ -20,4 +20,6 @@ urlpatterns = [
     path("documents/", views_duties.documents, name="documents"),
     path("documents/replace/", views_duties.document_replace_view, name="document_replace"),
     path("service/", views_duties.service_commitments, name="service_commitments"),
+    path("exit/", views.exit_page, name="exit"),
+    path("exit/request/", views.exit_request_view, name="exit_request"),
 ]

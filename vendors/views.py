@@ -23,14 +23,16 @@ from marketplace.exceptions import DomainError
 from marketplace.files import file_response
 from vendors import dashboard
 from vendors.checklist import application_missing_items
-from vendors.forms import ApplicationForm, DocumentForm
-from vendors.models import DepositRefund, OnboardingApplication
+from vendors.forms import ApplicationForm, DocumentForm, ExitRequestForm
+from vendors.models import DepositRefund, OnboardingApplication, VendorExit
 from vendors.selectors import (
     applications_for_vendor,
     deposit_entries_for_vendor,
     deposit_position,
     documents_expiring,
     documents_for_vendor,
+    exit_for_vendor,
+    exit_progress_for,
     open_obligations,
     vendor_for_user,
 )
@@ -40,6 +42,7 @@ from vendors.services import (
     application_document_add,
     application_submit,
     application_update,
+    exit_request,
 )
 
 ENTRIES_PER_PAGE = 50
@@ -241,3 +244,55 @@ def document_file(request: HttpRequest, pk: int) -> HttpResponse:
     """The vendor's own document, with the private-file headers (issue 8 §4)."""
     document = get_object_or_404(documents_for_vendor(user=request.user), pk=pk)
     return file_response(document.file)
+
+
+# --- exit (MS-8.2, MS-8.4.3) -------------------------------------------------------------------
+
+
+def _exit_page(
+    request: HttpRequest,
+    *,
+    form: ExitRequestForm | None = None,
+    errors: list[str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    vendor = request.vendor
+    exit_ = exit_for_vendor(user=request.user)
+    live = exit_ is not None and exit_.status != VendorExit.Status.REJECTED
+    context = {
+        "vendor": vendor,
+        "exit": exit_,
+        "can_request": not live
+        and vendor.status in (vendor.Status.ACTIVE, vendor.Status.SUSPENDED),
+        "form": form or ExitRequestForm(),
+        "errors": errors or [],
+    }
+    if exit_ is not None and exit_.begun:
+        progress = exit_progress_for(exit_)
+        context.update(
+            steps=progress.steps,
+            lines=progress.lines,
+            deposit_text=progress.deposit_text,
+            outstanding=progress.outstanding,
+        )
+    return render(request, "vendor/exit.html", context, status=status)
+
+
+@vendor_page
+def exit_page(request: HttpRequest) -> HttpResponse:
+    """The vendor's exit: ask to leave (MS-8.2), then its progress (orders, deposit)."""
+    return _exit_page(request)
+
+
+@require_POST
+@vendor_page
+def exit_request_view(request: HttpRequest) -> HttpResponse:
+    form = ExitRequestForm(request.POST)
+    if not form.is_valid():
+        return _exit_page(request, form=form, status=400)
+    try:
+        exit_request(vendor=request.vendor, actor=request.user, reason=form.cleaned_data["reason"])
+    except DomainError as exc:
+        return _exit_page(request, form=form, errors=_errors(exc), status=400)
+    messages.success(request, _("Your request to leave was sent. The platform will review it."))
+    return redirect("vendor:exit")

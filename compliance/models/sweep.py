@@ -40,6 +40,7 @@ class SweepRule(models.TextChoices):
     DEPOSIT_REFUND_DUE = "deposit_refund_due", _("Deposit refund due (MS-3.1.5 ④)")
     REVIEW_PERIODS = "review_periods", _("Review periods (MS-2.8)")
     PENALTY_CASE_CLOSE = "penalty_case_close", _("Penalty cases closing (MS-7)")
+    VENDOR_EXIT = "vendor_exit", _("Vendor exit: term end and progress (MS-8.1, MS-8.4)")
 
 
 class EvaluationOutcome(models.TextChoices):

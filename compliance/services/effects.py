@@ -63,9 +63,11 @@ def measure_execute(*, measure: AppliedMeasure, at: dt.datetime, actor: Any) -> 
         vendor = Vendor.objects.get(pk=measure.vendor_id)
         if vendor.status == Vendor.Status.EVICTED:
             return "already evicted"
-        from vendors.services import vendor_evict
+        from vendors.services import exit_start_on_eviction, vendor_evict
 
         vendor_evict(vendor=vendor, actor=actor, reason=reason)
+        # MS-8.3 → MS-8.4: the evicted vendor's exit starts at once (orders refunded in full).
+        exit_start_on_eviction(vendor=vendor, actor=actor, reason=reason)
         return "evicted"
     raise ValueError(f"{measure.kind} is not a one-shot measure")
 

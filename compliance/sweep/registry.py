@@ -20,6 +20,7 @@ def all_rules() -> list[Rule]:
     from compliance.sweep.refund_rate import RefundRateRule
     from compliance.sweep.review_periods import ReviewPeriodRule
     from compliance.sweep.saas_delivery import SaasDeliveryRule
+    from compliance.sweep.vendor_exit import VendorExitRule
 
     return [
         MeasureExpiryRule(),
@@ -29,6 +30,7 @@ def all_rules() -> list[Rule]:
         RefundRateRule(),
         DocumentExpiryRule(),
         DepositRefundDueRule(),
+        VendorExitRule(),
         ReviewPeriodRule(),
     ]
 

@@ -15,7 +15,14 @@ from catalog.models import Product, ProductKind, ReviewPeriodRule, SalesMode, Sp
 from marketplace.money import MoneyField
 from vendors.models import Vendor
 
-__all__ = ["DeliveryFailure", "Order"]
+__all__ = ["DeliveryFailure", "Order", "RenewalPart"]
+
+
+class RenewalPart(models.TextChoices):
+    """MS-8.4.2: which part of a sold product a renewal is for."""
+
+    VENDOR = "vendor", _("The vendor's product or service")
+    CLOUD = "cloud", _("The cloud's own (self-operated) part")
 
 
 class Order(models.Model):
@@ -105,6 +112,19 @@ class Order(models.Model):
     # MS-5.6: money settled to the vendor must be clawed back on a later refund.
     settled_at = models.DateTimeField(_("settled to vendor at"), null=True, blank=True)
     settled_amount = MoneyField(_("amount settled to vendor"), null=True, blank=True)
+    # MS-8.4.2: after a vendor's exit only the cloud's own (self-operated) part of a sold
+    # product may be renewed; such an order names the order it renews and the part.
+    renewal_of = models.ForeignKey(
+        "self",
+        verbose_name=_("renews order"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="renewals",
+    )
+    renewal_part = models.CharField(
+        _("part renewed"), max_length=16, choices=RenewalPart.choices, blank=True
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
 

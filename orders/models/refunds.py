@@ -39,6 +39,8 @@ class RefundReason(models.TextChoices):
     NO_LONGER_NEEDED = "no_longer_needed", _("No longer needed")
     BUYER_CHANGED_PLAN = "buyer_changed_plan", _("Buyer changed or ended the project")
     OTHER = "other", _("Other")
+    # MS-8.4.1: the platform refunds in full when the vendor exits (no buyer request).
+    VENDOR_EXIT = "vendor_exit", _("The vendor left the marketplace (MS-8.4.1)")
 
 
 # MS-5.8: refunds whose reason is the product or service count in the vendor's refund rate.
@@ -80,6 +82,7 @@ class RefundBasis(models.TextChoices):
     PRO_RATA = "pro_rata", _("Unconsumed part, pro rata (MS-5.2)")
     VENDOR_AGREED = "vendor_agreed", _("Amount agreed by the vendor")
     NOT_REFUNDABLE = "not_refundable", _("Not refundable (tool product, MS-5.1)")
+    VENDOR_EXIT = "vendor_exit", _("Full refund on the vendor's exit (MS-8.4.1)")
 
 
 class VendorRefundTerms(models.Model):
@@ -348,6 +351,10 @@ class Refund(models.Model):
     )
     def reject(self) -> None:
         """The platform refuses the request, with a reason."""
+
+    @transition(field=status, source=list(OPEN), target=Status.REJECTED)
+    def supersede_on_exit(self) -> None:
+        """MS-8.4.1: the vendor exits; a full refund of what is left replaces this request."""
 
     @transition(
         field=status,

@@ -17,7 +17,7 @@ from marketplace.money import to_money
 from marketplace.timeutils import china_date, end_of_day
 from orders import signals
 from orders.exceptions import AmountInvalid, ExternalIdConflict
-from orders.models import DeliveryFailure, Order, ServiceAccount
+from orders.models import DeliveryFailure, Order, RenewalPart, ServiceAccount
 from orders.refdata import RefData
 from orders.refdata import current as refdata_current
 from orders.services.common import (
@@ -112,6 +112,41 @@ def _sellable(specification_id: int, using: str) -> _Sellable | None:
     return _Sellable(*rows[0]) if rows else None
 
 
+# MS-8.4.2: vendors whose exit has begun (or who were evicted) sell nothing new.
+EXITED_STATUSES = (Vendor.Status.EXITING, Vendor.Status.EXITED, Vendor.Status.EVICTED)
+
+
+def _renewed_order(
+    renewal_of: int | None,
+    renewal_part: str,
+    *,
+    channel: str,
+    buyer: str,
+    spec: _Sellable,
+    using: str,
+) -> Order | None:
+    """MS-8.4.2: the earlier order a renewal is for: same channel, buyer and product."""
+    if renewal_of is None and not renewal_part:
+        return None
+    if renewal_of is None or renewal_part not in RenewalPart.values:
+        raise ValidationFailed(
+            _("A renewal names the order it renews (renewal_of) and the part (renewal_part)."),
+            code="renewal_incomplete",
+        )
+    renewed = (
+        Order.objects.using(using)
+        .filter(pk=renewal_of, channel=channel, buyer_account_id=buyer, product_id=spec.product_id)
+        .first()
+    )
+    if renewed is None:
+        raise ValidationFailed(
+            _("Order %(id)s is not an order of this buyer for this product."),
+            code="renewal_unknown_order",
+            id=renewal_of,
+        )
+    return renewed
+
+
 def _check_orderable(spec: _Sellable, amount: Decimal) -> None:
     # An exited, suspended or evicted vendor sells nothing new (MS-8.4.2).
     if spec.vendor_status != Vendor.Status.ACTIVE:
@@ -194,6 +229,8 @@ def order_create(
     amount: Decimal | str,
     paid_at: dt.datetime,
     discount_reason: str = "",
+    renewal_of: int | None = None,
+    renewal_part: str = "",
     caller: ServiceAccount | None = None,
     actor: Any = None,
     received_at: dt.datetime | None = None,
@@ -243,8 +280,24 @@ def order_create(
         raise ValidationFailed(
             _("Unknown specification %(id)s."), code="unknown_specification", id=specification_id
         )
-    _check_orderable(spec, amount)
-    _check_amount(spec, amount, discount_reason)
+    renewed = _renewed_order(
+        renewal_of, renewal_part, channel=channel, buyer=buyer_account_id, spec=spec, using=using
+    )
+    # MS-8.4.2: after a vendor's exit only the cloud's own part of a sold product is renewed.
+    cloud_renewal_after_exit = spec.vendor_status in EXITED_STATUSES and (
+        renewed is not None and renewal_part == RenewalPart.CLOUD
+    )
+    if spec.vendor_status in EXITED_STATUSES and not cloud_renewal_after_exit:
+        raise StateConflict(
+            _(
+                "The vendor has left the marketplace: its products cannot be ordered; only "
+                "the cloud's own part of an order it sold can be renewed (MS-8.4.2)."
+            ),
+            code="vendor_exited",
+        )
+    if not cloud_renewal_after_exit:
+        _check_orderable(spec, amount)
+        _check_amount(spec, amount, discount_reason)
     if refdata is None:
         refdata = refdata_current()
     try:
@@ -255,6 +308,9 @@ def order_create(
         raise StateConflict(exc.message, code=exc.code, **exc.params) from exc
 
     rule = policy.review_period_rule
+    if cloud_renewal_after_exit:
+        # The cloud's own part: all of it is the platform's, nothing settles to the vendor.
+        fee_rate = Decimal("1.0000")
     order = Order(
         channel=channel,
         external_id=external_id,
@@ -270,7 +326,7 @@ def order_create(
         billing_period=spec.billing_period,
         service_fee_rate=fee_rate,
         amount=amount,
-        discount_amount=spec.price - amount,
+        discount_amount=max(spec.price - amount, Decimal("0.00")),
         discount_reason=discount_reason,
         paid_at=paid_at,
         review_rule=rule,
@@ -281,6 +337,8 @@ def order_create(
         ),
         # Kinds without a review period (tools) have nothing for the sweep to close.
         review_period_closed=rule == ReviewPeriodRule.NONE,
+        renewal_of_id=renewed.pk if renewed is not None else None,
+        renewal_part=renewal_part if renewed is not None else "",
     )
     reason = reason_with_caller("order paid", caller)
     if connections[using].vendor == "postgresql":

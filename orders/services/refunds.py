@@ -420,8 +420,8 @@ def refund_mark_refunded(
 def _open_clawback(*, order: Order, refund: Refund, at: dt.datetime, actor: Any) -> None:
     # MS-5.6: the vendor's share of what was refunded, in proportion to what it was settled.
     share = to_money(refund.approved_amount * order.settled_amount / order.amount)
-    if share <= 0:
-        return
+    if share <= 0 or Clawback.objects.filter(refund=refund).exists():
+        return  # an exit refund's clawback is raised when the exit starts (MS-8.4.1)
     clawback = Clawback(
         refund=refund, order=order, vendor_id=order.vendor_id, amount=share, created_at=at
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -29,9 +29,8 @@ from vendors.models import Category, DepositRefund, Store, Vendor, VendorStaff
 from vendors.selectors import deposit_position, documents_expiring
 from vendors.services import (
     deposit_refund_request,
+    exit_propose,
     vendor_activate,
-    vendor_exit_begin,
-    vendor_exit_complete,
     vendor_reinstate,
     vendor_suspend,
 )
@@ -102,11 +101,15 @@ class VendorAdmin(PreparedChangeListMixin, TransitionAdminMixin, NoDeleteMixin, 
         "categories",
         "can_publish",
         "marketing_eligible",
+        "term",
+        "exit_link",
         "deposit_summary",
         "expiring_documents_list",
         "created",
     ]
     readonly_fields = [
+        "term",
+        "exit_link",
         "credit_code",
         "cloud_account_id",
         "status",
@@ -133,14 +136,19 @@ class VendorAdmin(PreparedChangeListMixin, TransitionAdminMixin, NoDeleteMixin, 
         AdminTransition(
             "reinstate", _("Reinstate"), _vendor_service(vendor_reinstate), method="reinstate"
         ),
+        # MS-8.1 platform side: a compliance lead proposes, a second lead approves (on the
+        # exit's page). Exits start and complete through `VendorExit`, never by hand here.
         AdminTransition(
-            "begin-exit", _("Begin exit"), _vendor_service(vendor_exit_begin), method="begin_exit"
-        ),
-        AdminTransition(
-            "complete-exit",
-            _("Complete exit"),
-            _vendor_service(vendor_exit_complete),
-            method="complete_exit",
+            "propose-exit",
+            _("Propose ending the term early"),
+            _vendor_service(exit_propose),
+            permission="vendors.propose_vendorexit",
+            allowed=lambda v: v.status in (Vendor.Status.ACTIVE, Vendor.Status.SUSPENDED)
+            and not v.exits.exclude(status="rejected").exists(),
+            danger=True,
+            help_text=_(
+                "MS-8.1: a second compliance lead must approve before the exit starts."
+            ),
         ),
         # MS-8.3 / MS-7: no one-person eviction here. Evicting or banning is a measure of a
         # penalty case, proposed and then approved by another compliance lead; the link to
@@ -157,6 +165,48 @@ class VendorAdmin(PreparedChangeListMixin, TransitionAdminMixin, NoDeleteMixin, 
 
     def has_add_permission(self, request) -> bool:
         return False  # vendors come from onboarding applications (the MS-8.3 ban check)
+
+    def get_urls(self):
+        from vendors.admin.exits import term_view
+
+        return [
+            path(
+                "<path:object_id>/term/",
+                self.admin_site.admin_view(
+                    lambda request, object_id: term_view(self, request, object_id)
+                ),
+                name="vendors_vendor_term",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("agreement term (MS-8.1)"))
+    def term(self, obj: Vendor):
+        if obj.pk is None:
+            return "-"
+        text = (
+            f"{obj.term_start or '—'} – {obj.term_end or '—'}"
+            if obj.term_start or obj.term_end
+            else str(_("Not recorded"))
+        )
+        if not getattr(obj, "may_change_term", False):
+            return text
+        url = reverse("admin:vendors_vendor_term", args=[obj.pk])
+        return format_html('{} — <a href="{}">{}</a>', text, url, _("record or renew"))
+
+    @admin.display(description=_("exit (MS-8)"))
+    def exit_link(self, obj: Vendor):
+        exit_ = obj.exits.order_by("-pk").first() if obj.pk else None
+        if exit_ is None:
+            return "-"
+        url = reverse("admin:vendors_vendorexit_change", args=[exit_.pk])
+        return format_html('<a href="{}">{}</a>', url, exit_.get_status_display())
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj.may_change_term = request.user.has_perm("vendors.change_vendor_term")
+        return obj
 
     def transition_buttons(self, request, obj):
         # Higher apps' buttons (e.g. compliance's "propose eviction") after our own.

@@ -14,6 +14,7 @@ from vendors.models.duties import (
     AgreementVersion,
     ServiceCommitment,
 )
+from vendors.models.exit import VendorExit
 from vendors.models.onboarding import (
     BannedIdentity,
     CheckResult,
@@ -44,5 +45,6 @@ __all__ = [
     "TopUpObligation",
     "Vendor",
     "VendorDocument",
+    "VendorExit",
     "VendorStaff",
 ]

@@ -66,6 +66,15 @@ class Vendor(models.Model):
     # Effective state written by compliance's recompute (see module docstring).
     can_publish = models.BooleanField(_("may publish products"), default=True)
     marketing_eligible = models.BooleanField(_("eligible for marketing campaigns"), default=True)
+    # MS-8.1: the agreement term (合作期限); the sweep starts exit when it ends unrenewed.
+    # Renewal is a new end date (edited in the admin, with reason and history).
+    term_start = models.DateField(_("agreement term starts"), null=True, blank=True)
+    term_end = models.DateField(
+        _("agreement term ends"),
+        null=True,
+        blank=True,
+        help_text=_("Last day of the term (China time). Renewing moves it later."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # Categories set the deposit tier (MS-3.1.5 ①), so their changes are history too.
     history = HistoricalRecords(m2m_fields=[categories])
@@ -79,6 +88,15 @@ class Vendor(models.Model):
             ("evict_vendor", _("Can evict a vendor")),
             ("suspend_vendor", _("Can suspend or reinstate a vendor")),
             ("manage_vendor_exit", _("Can begin and complete a vendor's exit")),
+            ("change_vendor_term", _("Can record a vendor's agreement term")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(term_start__isnull=True)
+                | models.Q(term_end__isnull=True)
+                | models.Q(term_end__gte=models.F("term_start")),
+                name="vendor_term_end_after_start",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -16,6 +16,17 @@ from vendors.services.duties import (
     document_review,
     service_commitment_save,
 )
+from vendors.services.exit import (
+    exit_advance,
+    exit_approve,
+    exit_propose,
+    exit_reject,
+    exit_request,
+    exit_set_after_sales,
+    exit_start,
+    exit_start_on_eviction,
+    vendor_term_set,
+)
 from vendors.services.onboarding import (
     application_accept_agreement,
     application_approve,
@@ -58,10 +69,19 @@ __all__ = [
     "document_replace",
     "document_review",
     "service_commitment_save",
+    "exit_advance",
+    "exit_approve",
+    "exit_propose",
+    "exit_reject",
+    "exit_request",
+    "exit_set_after_sales",
+    "exit_start",
+    "exit_start_on_eviction",
     "vendor_activate",
     "vendor_evict",
     "vendor_exit_begin",
     "vendor_exit_complete",
     "vendor_reinstate",
     "vendor_suspend",
+    "vendor_term_set",
 ]

@@ -433,4 +433,10 @@ def deposit_refund_complete(
         save_audited(
             refund, actor=actor, reason=reason, update_fields=["status", "completed_at", "entry"]
         )
+        # MS-8 / MS-3.1.5 ④: a vendor's exit waiting for its deposit moves on and closes.
+        from vendors.services.exit import exit_advance, live_exit
+
+        exit_ = live_exit(vendor)
+        if exit_ is not None and exit_.status == exit_.Status.SETTLED:
+            exit_advance(exit=exit_, actor=actor, reason=reason, at=at)
     return refund
