@@ -25,6 +25,7 @@ from django.db.models import Sum
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from marketplace.money import ZERO, to_money
+from marketplace.outbox import event_emit
 from orders.models import (
     Clawback,
     Order,
@@ -43,9 +44,8 @@ def exit_external_id(exit_id: int) -> str:
 
 
 def emit_event(*, kind: str, subject: Any, payload: dict) -> None:
-    """The storefront and billing feed (issue 14 outbox), written in this transaction."""
-    from marketplace.outbox import event_emit
-
+    """The storefront and billing feed (issue 14 outbox), written in this transaction (one
+    insert per event, the outbox's own cost)."""
     event_emit(kind=kind, subject=subject, payload=payload)
 
 

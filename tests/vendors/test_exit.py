@@ -356,3 +356,23 @@ def test_ms_8_4_3_vendor_of_another_vendor_cannot_see_the_exit_in_admin(client):
     client.force_login(other)
     response = client.get(reverse("admin:vendors_vendorexit_change", args=[exit_.pk]))
     assert response.status_code in (302, 403)
+
+
+def test_ms_8_4_1_events_go_to_the_outbox_in_the_exits_transaction():
+    """The real feed (issue 14 outbox): one order.refund_on_exit per order, vendor.exited at
+    the close, each for the storefront and billing."""
+    from marketplace.outbox import OutboxEvent
+
+    vendor, orders = vendor_with_orders(2, deposit="0.01")
+    exit_ = exit_start(vendor=vendor, cause=VendorExit.Cause.TERM_ENDED, actor=None, reason="x")
+    rows = OutboxEvent.objects.filter(kind="order.refund_on_exit")
+    assert sorted({int(r.subject_id) for r in rows}) == sorted(o.pk for o in orders)
+    assert {r.channel for r in rows} == {"storefront", "billing"}
+    for refund in Refund.objects.filter(vendor=vendor):
+        refund_mark_refunded(refund=refund, actor=None, reason="paid")
+    exit_ = exit_advance(exit=exit_, actor=None)
+    refund = DepositRefund.objects.get(vendor=vendor)
+    refund = deposit_refund_receipt_received(refund=refund, actor=None, reason="receipt")
+    deposit_refund_complete(refund=refund, actor=None, reason="paid")
+    exited = OutboxEvent.objects.filter(kind="vendor.exited")
+    assert {r.subject_id for r in exited} == {str(vendor.pk)}

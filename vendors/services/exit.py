@@ -18,6 +18,7 @@ from django_fsm import can_proceed
 
 from marketplace.audit import save_audited
 from marketplace.exceptions import PermissionDenied, StateConflict, ValidationFailed
+from marketplace.outbox import event_emit
 from marketplace.timeutils import china_date
 from vendors import exit_progress
 from vendors.models import DepositRefund, Vendor, VendorExit
@@ -46,9 +47,8 @@ DEFAULT_AFTER_SALES = _(
 
 
 def emit_event(*, kind: str, subject: Any, payload: dict) -> None:
-    """The storefront and billing feed (issue 14 outbox), written in this transaction."""
-    from marketplace.outbox import event_emit
-
+    """The storefront and billing feed (issue 14 outbox), written in this transaction (one
+    insert per event, the outbox's own cost)."""
     event_emit(kind=kind, subject=subject, payload=payload)
 
 
