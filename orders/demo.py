@@ -299,6 +299,7 @@ def seed(ctx: dict[str, Any]) -> None:
             actor=None,
         )
     _statements(now=now, finance=finance, ctx=ctx)
+    _exit_demo(ctx)
 
 
 def _statements(*, now: dt.datetime, finance: Any, ctx: dict[str, Any]) -> None:
@@ -346,3 +347,72 @@ def _statements(*, now: dt.datetime, finance: Any, ctx: dict[str, Any]) -> None:
             statement_vendor_confirm(statement=st, actor=None, note="核对无误")
         else:
             statement_vendor_dispute(statement=st, actor=None, reason="少算了一笔订单")
+
+
+def _exit_demo(ctx: dict[str, Any]) -> None:
+    """A vendor leaving the marketplace (MS-8.2 → MS-8.4.1): it asked, an onboarding reviewer
+    approved, its unfinished orders were refunded in full and one refund is already paid
+    back; the deposit waits for the rest (MS-3.1.5 ④). Login: vendor-leaving."""
+    from django.utils.translation import gettext_lazy as _
+
+    from catalog.demo import _category, _list, _make
+    from vendors.demo import DemoVendor, _credit_code, _seed_vendor
+    from vendors.models import Vendor, VendorStaff
+    from vendors.services import exit_approve, exit_request, vendor_term_set
+
+    spec = DemoVendor(
+        "leaving",
+        "成都云迁软件有限公司",
+        6,
+        ["software"],
+        "vendor-leaving",
+        _("vendor owner: leaving the marketplace (MS-8), orders refunded on exit"),
+        "active",
+        deposit="2000.00",
+    )
+    vendor = Vendor.objects.filter(credit_code=_credit_code(spec.serial)).first()
+    if vendor is None:
+        vendor = _seed_vendor(spec, ctx)
+        now = timezone.now()
+        vendor_term_set(
+            vendor=vendor,
+            start=china_date(now) - dt.timedelta(days=300),
+            end=china_date(now) + dt.timedelta(days=65),
+            actor=ctx.get("onboarding_reviewer"),
+            reason="演示：合作协议",
+        )
+        product, created = _make(
+            vendor,
+            ProductKind.SOFTWARE,
+            "云迁数据迁移工具",
+            [("标准版", "990.00", "once", False)],
+            category=_category("software", "软件"),
+        )
+        if created:
+            _list(product, ctx.get("security_reviewer") or ctx.get("admin"))
+        product_spec = _spec(product)
+        orders = []
+        for i in range(3):
+            order, _created = order_create(
+                channel=CHANNEL,
+                external_id=f"DEMO-EXIT-{i + 1}",
+                buyer_account_id=f"20000000{i + 71:04d}",
+                specification_id=product_spec.pk,
+                amount=product_spec.price,
+                paid_at=now - dt.timedelta(days=10 - i, hours=3),
+            )
+            orders.append(order)
+        # One was already settled to the vendor: its refund raises a clawback (MS-5.6).
+        orders[0].settled_at, orders[0].settled_amount = now, Decimal("891.00")
+        orders[0].save(update_fields=["settled_at", "settled_amount"])
+        owner = VendorStaff.objects.filter(vendor=vendor).first().user
+        exit_ = exit_request(vendor=vendor, actor=owner, reason="公司业务调整，申请退出云市场")
+        exit_approve(
+            exit=exit_, actor=ctx.get("onboarding_reviewer"), reason="演示：已核实退出申请"
+        )
+        first = Refund.objects.filter(order=orders[0]).first()
+        refund_mark_refunded(
+            refund=first, actor=ctx.get("finance"), reason="演示：计费系统已退款给买家"
+        )
+    if VendorStaff.objects.filter(user__username=spec.login).exists():
+        ctx["logins"].append((spec.login, ctx["password"], spec.description))

@@ -36,7 +36,7 @@ from tests.factories import (
 from tests.orders.factories import PAID_AT, make_order
 from tests.vendors.factories import filled_application, pdf_upload
 from vendors.models import DepositEntry, OnboardingApplication, Vendor, VendorDocument
-from vendors.services import deposit_pay, document_replace, service_commitment_save
+from vendors.services import deposit_pay, document_replace, exit_request, service_commitment_save
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +48,7 @@ B_REFUND_NOTE = "bravo refund description"
 B_CONTACT = "Bravo Contact Person"
 B_CASE = "BRAVO-CASE-1"
 B_CHANNEL = "https://im.example.com/bravo-secret-channel"  # MS-4.3 service commitment
+B_EXIT = "bravo exit reason"
 
 
 # --- URL enumeration ------------------------------------------------------------------------
@@ -92,6 +93,7 @@ def test_the_crawl_finds_the_known_pages_and_endpoints():
     names = {r.name for r in vendor_routes()}
     assert {"vendor:home", "vendor:product_detail", "vendor:refund_agree"} <= names
     assert {"vendor:compliance_case", "vendor:document", "vendor:application_edit"} <= names
+    assert {"vendor:exit", "vendor:exit_request"} <= names  # MS-8.2
     assert {"api-orders-create", "api-refunds-detail"} <= {r.name for r in api_routes()}
 
 
@@ -152,6 +154,8 @@ def world() -> dict[str, Any]:
         valid_until=None,
         actor=None,
     )
+    # MS-8.2: B asked to leave; its reason must never show on A's exit page.
+    exit_request(vendor=vendor_b, actor=None, reason=B_EXIT)
     vendor_b.status = status
     vendor_b.save(update_fields=["status"])
     # An issued settlement statement of B (July, its order's month).
@@ -232,7 +236,7 @@ PLAUSIBLE_POST: dict[str, dict[str, Any]] = {
     },
 }
 
-B_STRINGS = [B_NAME, B_PRODUCT, B_ORDER, B_REFUND_NOTE, B_CONTACT, B_CASE, B_CHANNEL]
+B_STRINGS = [B_NAME, B_PRODUCT, B_ORDER, B_REFUND_NOTE, B_CONTACT, B_CASE, B_CHANNEL, B_EXIT]
 
 
 def _snapshot(world: dict[str, Any]) -> dict[str, Any]:

@@ -257,3 +257,47 @@ def test_ms_8_4_1_concurrent_runs_refund_each_order_once(monkeypatch):
     assert sorted(results) == [0, 20]
     assert Refund.objects.filter(vendor=vendor).count() == 20
     assert Clawback.objects.filter(vendor=vendor).count() == 5
+
+
+def test_ms_2_3_ua_2_3_every_product_kind_is_refunded_in_full_on_exit(events):
+    """MS-2.3 kinds (image, software, SaaS, ops, manual, tools) and UA-2.3's additions (cloud
+    applications, developer tools): MS-8.4.1 refunds every kind in full, tools included (the
+    platform refunds on exit; MS-5.1's "tools cannot be refunded" is the buyer's request)."""
+    vendor = active_vendor()
+    kinds = list(ProductKind.values)
+    assert {"cloud_app", "dev_tool"} <= set(kinds)  # UA-2.3
+    orders = [make_order(vendor=vendor, kind=kind) for kind in kinds]
+    refunds = _run(vendor, _exit_for(vendor))
+    assert sorted(r.order_id for r in refunds) == sorted(o.pk for o in orders)
+    assert all(r.approved_amount == Decimal("100.00") for r in refunds)
+
+
+def test_ms_5_4_2_image_order_after_the_5_days_is_still_refunded_in_full_on_exit(events):
+    """MS-5.4.2: after the 5 days an image or software service is refunded pro rata on the
+    buyer's request; MS-8.4.1: on the vendor's exit it is refunded in full."""
+    import datetime as dt
+
+    from orders.refund_amount import RefundInputs, compute_refund
+    from orders.services.refunds import consumed_fraction
+
+    vendor = active_vendor()
+    paid_at = timezone.now() - dt.timedelta(days=15)
+    order = make_order(
+        vendor=vendor, kind=ProductKind.IMAGE, billing_period="month", paid_at=paid_at
+    )
+    now = timezone.now()
+    assert not order.in_review_period(now)
+    buyer_quote = compute_refund(
+        RefundInputs(
+            paid=order.amount,
+            already_refunded=Decimal("0"),
+            requested=order.amount,
+            refundable=order.refundable,
+            review_rule=order.review_rule,
+            in_review_period=False,
+            consumed_fraction=consumed_fraction(order, now),
+        )
+    )
+    assert buyer_quote.amount < order.amount  # pro rata after the 5 days
+    (refund,) = _run(vendor, _exit_for(vendor))
+    assert refund.approved_amount == order.amount

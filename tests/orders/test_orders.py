@@ -349,7 +349,7 @@ def test_ms_8_4_2_a_vendor_that_is_not_active_sells_nothing_new():
             amount="10.00",
             paid_at=PAID_AT,
         )
-    assert err.value.code == "vendor_not_active"
+    assert err.value.code == "vendor_exited"
     assert not Order.objects.exists()
 
 

@@ -376,3 +376,15 @@ def test_ms_8_4_1_events_go_to_the_outbox_in_the_exits_transaction():
     deposit_refund_complete(refund=refund, actor=None, reason="paid")
     exited = OutboxEvent.objects.filter(kind="vendor.exited")
     assert {r.subject_id for r in exited} == {str(vendor.pk)}
+
+
+def test_ms_2_5_the_vendor_has_one_store_and_its_exit_is_the_vendors():
+    """MS-2.5: one store per vendor; a second one is refused by the database."""
+    from django.db import IntegrityError, transaction
+
+    from tests.factories import StoreFactory
+
+    vendor = active_vendor()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        StoreFactory(vendor=vendor)
+    assert vendor.store is not None
