@@ -32,6 +32,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # Settlement statements (MS-2.6, MS-4.5, MS-5.6).
         "orders.view_statement",
         "orders.view_statementadjustment",
+        "orders.view_statementline",
         "orders.issue_statement",
         "orders.approve_statement",
         "orders.pay_statement",
