@@ -307,7 +307,8 @@ def settlement_run(
     actor_id = actor.pk if getattr(actor, "pk", None) else None
     with transaction.atomic():
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
+            postgres = connection.vendor == "postgresql"
+            if postgres:
                 # Two runs at once: the second waits here for the first to commit, then finds
                 # every statement made (ON CONFLICT and the unique constraint stay as backstop).
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RUN_LOCK_KEY])
@@ -328,10 +329,16 @@ def settlement_run(
             # Microseconds make the token unique per run; the lock serialises runs anyway.
             statements = _run_statements(period, end, token, reason, actor_id)
             row = None
-            for _name, sql, params in statements:
+            for name, sql, params in statements:
                 cursor.execute(sql, params)
-                if _name == "summary":
+                if name == "summary":
                     row = cursor.fetchone()
+                elif name in ("statements", "lines_adjustments") and postgres:
+                    # The tables just grew by thousands (millions) of rows the planner has no
+                    # statistics of: without them it joins 2,000,000 orders to the new
+                    # statements by a nested loop. ANALYZE sees the transaction's own rows.
+                    table = Statement if name == "statements" else StatementLine
+                    cursor.execute(f"ANALYZE {_t(table)}")
             count, lines, net = row if row else (0, 0, ZERO)
             result = SettlementResult(
                 period=period,
