@@ -312,6 +312,9 @@ def settlement_run(
                 # Two runs at once: the second waits here for the first to commit, then finds
                 # every statement made (ON CONFLICT and the unique constraint stay as backstop).
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RUN_LOCK_KEY])
+                # Measured on 2,000,000 orders: with JIT the lines insert wrote ~130 rows/s,
+                # without it ~15,000 rows/s on the same (loaded) machine. This transaction only.
+                cursor.execute("SET LOCAL jit = off")
             if Statement.objects.filter(period__gt=period).exists():
                 raise StateConflict(
                     _("A later month already has statements: months are settled in order."),
