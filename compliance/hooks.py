@@ -11,6 +11,9 @@ def register() -> None:
     from vendors import dashboard, exit_checks
 
     dashboard.register_nav("compliance", _("Penalties"), "vendor:compliance_cases", order=60)
+    from compliance import dashboard as compliance_dashboard
+
+    compliance_dashboard.register()  # issue 13: home panels, inbox and restrictions links
     exit_checks.register(penalty_exit_reasons)  # MS-3.1.5 ④ no unexecuted penalty
     _register_effective_state()
     from vendors import deduction_refs

@@ -9,7 +9,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_POST
 
 from compliance.models import CaseStatus, PenaltyCase
 from compliance.selectors import cases_for_vendor, measures_in_force
@@ -107,4 +108,174 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
         request,
         "compliance/complaint_list.html",
         {"vendor": vendor, "complaints": complaints, "threshold": threshold, "days": days},
+    )
+
+
+# --- inbox and "why am I restricted" (issue 13) -----------------------------------------------
+
+NOTICES_PER_PAGE = 30
+EVALUATIONS_SHOWN = 50
+# The rules whose sweep sends notices (each module's RULE_ID), for the inbox's filter.
+NOTICE_RULES = [
+    ("MS-3.1.5 ③", gettext_lazy("Deposit top-up (MS-3.1.5 ③)")),
+    ("MS-3.1.5 ④", gettext_lazy("Deposit refund (MS-3.1.5 ④)")),
+    ("MS-4.2", gettext_lazy("SaaS delivery failure (MS-4.2)")),
+    ("MS-5.8", gettext_lazy("Refund rate (MS-5.8)")),
+    ("MS-6.1.1", gettext_lazy("Document expiry (MS-6.1.1)")),
+    ("MS-7", gettext_lazy("Penalties and measures (MS-7)")),
+    ("MS-2.8", gettext_lazy("Review periods (MS-2.8)")),
+]
+_RULE_CODES = {code for code, _label in NOTICE_RULES}
+# The brief figures of an evaluation per rule, as the admin's list shows them (none is a link).
+_BRIEF = {
+    "refund_rate": ("rate_percent", "threshold_percent", "paid_orders", "improve_by"),
+    "deposit_topup": ("amount_due", "due_at"),
+    "deposit_refund_due": ("due_at",),
+    "documents": ("document_kind", "valid_until"),
+    "saas_delivery": ("open_failures", "days_elapsed", "failed_at"),
+    "measure_expiry": ("kind", "ends_at"),
+    "penalty_case_close": ("reference",),
+    "review_periods": ("orders_closed",),
+}
+
+
+def notice_subject_url(subject_type: str, subject_id: str) -> str:
+    """The vendor's own page of what a notice or evaluation is about (never an admin page)."""
+    from django.urls import reverse
+
+    if subject_type == "penalty_case" and subject_id.isdigit():
+        return reverse("vendor:compliance_case", args=[int(subject_id)])
+    if subject_type in ("topup_obligation", "deposit_refund"):
+        return reverse("vendor:deposit")
+    if subject_type == "vendor_document":
+        return reverse("vendor:onboarding")
+    if subject_type == "delivery_failure":
+        return reverse("vendor:home") + "#saas"
+    if subject_type in ("vendor", "applied_measure"):
+        return reverse("vendor:restrictions")
+    if subject_type == "orders":
+        return reverse("vendor:orders")
+    return ""
+
+
+def _rule_filter(request: HttpRequest) -> str:
+    rule = request.GET.get("rule", "") or request.POST.get("rule", "")
+    return rule if rule in _RULE_CODES else ""  # anything else: no filter, never an error
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """The vendor's notices, newest first, filtered by rule; read state per vendor."""
+    from django.core.paginator import Paginator
+
+    from compliance.sweep.selectors import notifications_for_vendor
+
+    vendor = vendor_for_user(user=request.user)
+    rule = _rule_filter(request)
+    notices = notifications_for_vendor(user=request.user).select_related("evaluation")
+    if rule:
+        notices = notices.filter(rule_id=rule)
+    if request.GET.get("unread") == "1":
+        notices = notices.filter(read_at__isnull=True)
+    page = Paginator(notices, NOTICES_PER_PAGE).get_page(request.GET.get("page"))
+    rows = [
+        {
+            "notice": n,
+            "url": notice_subject_url(n.evaluation.subject_type, n.evaluation.subject_id)
+            if n.evaluation_id
+            else "",
+        }
+        for n in page
+    ]
+    return render(
+        request,
+        "compliance/inbox.html",
+        {
+            "vendor": vendor,
+            "page": page,
+            "rows": rows,
+            "rules": NOTICE_RULES,
+            "rule": rule,
+            "unread_only": request.GET.get("unread") == "1",
+        },
+    )
+
+
+def _back_to_inbox(request: HttpRequest) -> HttpResponse:
+    from django.urls import reverse
+    from django.utils.http import urlencode
+
+    query = {k: v for k, v in (("rule", _rule_filter(request)),) if v}
+    if request.POST.get("unread") == "1":
+        query["unread"] = "1"
+    url = reverse("vendor:inbox")
+    return redirect(f"{url}?{urlencode(query)}" if query else url)
+
+
+@require_POST
+@login_required
+def notice_read(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark one notice read; another vendor's notice is not found (404)."""
+    from django.http import Http404
+
+    from compliance.sweep.services import notification_mark_read
+    from marketplace.exceptions import NotFound
+
+    vendor_for_user(user=request.user)
+    try:
+        notification_mark_read(notification_id=pk, actor=request.user)
+    except NotFound as exc:
+        raise Http404 from exc
+    return _back_to_inbox(request)
+
+
+@require_POST
+@login_required
+def notices_read_all(request: HttpRequest) -> HttpResponse:
+    from compliance.sweep.services import notifications_mark_all_read
+
+    vendor_for_user(user=request.user)
+    count = notifications_mark_all_read(actor=request.user, rule_id=_rule_filter(request))
+    messages.success(
+        request,
+        ngettext("%(n)s notice marked read.", "%(n)s notices marked read.", count) % {"n": count},
+    )
+    return _back_to_inbox(request)
+
+
+@login_required
+def restrictions(request: HttpRequest) -> HttpResponse:
+    """"Why am I restricted": every measure in force with its rule, cause, start, end and
+    what lifts it, and the latest rule evaluations about the vendor."""
+    from compliance.kpi import measures_explained
+    from compliance.sweep.selectors import evaluations_for_vendor
+    from compliance.sweep_admin import FIGURE_LABELS, figure_value, message_shown, rule_shown
+
+    vendor = vendor_for_user(user=request.user)
+    evaluations = []
+    for ev in evaluations_for_vendor(user=request.user)[:EVALUATIONS_SHOWN]:
+        figures = ev.figures if isinstance(ev.figures, dict) else {}
+        evaluations.append(
+            {
+                "ev": ev,
+                "rule": rule_shown(ev),
+                "figures": [
+                    (FIGURE_LABELS.get(key, key), figure_value(key, figures[key]))
+                    for key in _BRIEF.get(ev.rule, ())
+                    if key in figures
+                ],
+                "message": message_shown(ev.message) if ev.message else "",
+                "url": notice_subject_url(ev.subject_type, ev.subject_id),
+            }
+        )
+    return render(
+        request,
+        "compliance/restrictions.html",
+        {
+            "vendor": vendor,
+            "store": getattr(vendor, "store", None),
+            "measures": measures_explained(vendor),
+            "evaluations": evaluations,
+            "shown": EVALUATIONS_SHOWN,
+        },
     )

@@ -23,3 +23,4 @@ class VendorsConfig(AppConfig):
 
         duty_hooks.register()  # issue 13: documents, agreement, service commitments
         dashboard.register_nav("exit", _("Exit"), "vendor:exit", order=95)
+        dashboard.register_nav("settings", _("My settings"), "vendor:settings", order=99)

@@ -26,6 +26,9 @@ class NavItem:
     label: Any
     url_name: str
     order: int = 50
+    # `badge(request) -> int`: a count shown beside the label when not zero (issue 13: the
+    # inbox's unread notices); it must be one scoped query.
+    badge: Callable[[HttpRequest], int] | None = None
 
 
 @dataclass(frozen=True)
@@ -41,9 +44,15 @@ _nav: dict[str, NavItem] = {}
 _panels: dict[str, PanelFn] = {}
 
 
-def register_nav(key: str, label: Any, url_name: str, order: int = 50) -> None:
+def register_nav(
+    key: str,
+    label: Any,
+    url_name: str,
+    order: int = 50,
+    badge: Callable[[HttpRequest], int] | None = None,
+) -> None:
     """Add (or replace, by key) a link in the vendor pages' navigation."""
-    _nav[key] = NavItem(key=key, label=label, url_name=url_name, order=order)
+    _nav[key] = NavItem(key=key, label=label, url_name=url_name, order=order, badge=badge)
 
 
 def nav_items() -> list[NavItem]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from vendors.identity import IdentityFormField
@@ -81,4 +82,17 @@ class ExitRequestForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Recorded with your name; the platform reviewer reads it."),
+    )
+
+
+class StaffSettingsForm(forms.Form):
+    """Issue 13: the staff member's own preferences."""
+
+    language = forms.ChoiceField(
+        label=_("Preferred language"),
+        choices=settings.LANGUAGES,
+        help_text=_(
+            "Your pages use it; the company owner's choice is also the language of the "
+            "platform's notices and e-mails."
+        ),
     )

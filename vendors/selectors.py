@@ -265,12 +265,71 @@ class RequiredTier:
     effective_from: dt.date
 
 
+# Vendors whose cooperation is over: no tier to keep topped up, only what is owed (MS-3.1.5 ④,
+# MS-8.3). The issue 13 symptom "¥6,300 to top up after a ban" came from keeping the tier.
+ENDED_STATUSES = frozenset({Vendor.Status.EXITED, Vendor.Status.EVICTED})
+
+
 @dataclass(frozen=True)
 class DepositSummary:
+    """The deposit figures of one vendor, the ONE source of the admin's and the vendor's
+    pages (issue 13: the two must never disagree; tests/vendors/test_dashboard_figures.py).
+
+    - `balance`: the ledger's sum; `owed`: what deductions could not take (MS-3.1.5 ②);
+    - `required`: the highest tier in force (MS-3.1.5 ①), zero once the cooperation ended;
+    - `shortfall`: `required - balance` when positive; `to_top_up`: shortfall + owed, the
+      one "still to top up" figure (an obligation's `amount_due` is the shortfall when it
+      opened, history, never summed into what is still due);
+    - `next_due`: the earliest open obligation's deadline in working days (MS-3.1.5 ③),
+      `estimate` when the calendar of a year counted is unconfirmed (provisional).
+    """
+
     vendor: Vendor
     position: DepositPosition
     tier: RequiredTier | None
     obligations: list[tuple[TopUpObligation, DeadlineStatus]]
+
+    @property
+    def ended(self) -> bool:
+        return self.vendor.status in ENDED_STATUSES
+
+    @property
+    def balance(self) -> Decimal:
+        return self.position.balance
+
+    @property
+    def owed(self) -> Decimal:
+        return max(self.position.owed, ZERO)
+
+    @property
+    def required(self) -> Decimal:
+        return ZERO if self.ended else self.position.required
+
+    @property
+    def shortfall(self) -> Decimal:
+        return max(self.required - self.balance, ZERO)
+
+    @property
+    def to_top_up(self) -> Decimal:
+        return self.shortfall + self.owed
+
+    @property
+    def next_due(self) -> DeadlineStatus | None:
+        if self.ended or not self.obligations:
+            return None
+        return self.obligations[0][1]
+
+    @property
+    def provisional(self) -> bool:
+        due = self.next_due
+        return due is not None and (due.estimate or self.obligations[0][0].provisional)
+
+    @property
+    def shortfall_without_deadline(self) -> bool:
+        """Short of the tier with no open obligation: the first deposit is not (fully) paid
+        or a higher tier came into force; no 7-working-day clock runs (MS-3.1.5 ③ counts
+        from a deduction)."""
+        return self.to_top_up > ZERO and not self.obligations and not self.ended
 
 
 def required_tier(vendor: Vendor, on: dt.date | None = None) -> RequiredTier | None:

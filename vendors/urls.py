@@ -7,6 +7,7 @@ from vendors import views, views_duties
 urlpatterns = [
     path("", views.home, name="home"),
     path("deposit/", views.deposit, name="deposit"),
+    path("settings/", views.staff_settings, name="settings"),
     path("onboarding/", views.onboarding, name="onboarding"),
     path("onboarding/new/", views.application_new, name="application_new"),
     path("onboarding/<int:pk>/", views.application_detail, name="application"),

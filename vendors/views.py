@@ -21,19 +21,20 @@ from django.views.decorators.http import require_POST
 
 from marketplace.exceptions import DomainError
 from marketplace.files import file_response
+from marketplace.money import format_cny
 from vendors import dashboard
 from vendors.checklist import application_missing_items
-from vendors.forms import ApplicationForm, DocumentForm, ExitRequestForm
+from vendors.forms import ApplicationForm, DocumentForm, ExitRequestForm, StaffSettingsForm
 from vendors.models import DepositRefund, OnboardingApplication, VendorExit
 from vendors.selectors import (
+    DepositSummary,
     applications_for_vendor,
     deposit_entries_for_vendor,
-    deposit_position,
+    deposit_summary,
     documents_expiring,
     documents_for_vendor,
     exit_for_vendor,
     exit_progress_for,
-    open_obligations,
     vendor_for_user,
 )
 from vendors.services import (
@@ -64,18 +65,32 @@ def _latest_application(request: HttpRequest) -> OnboardingApplication | None:
     return applications_for_vendor(user=request.user).order_by("-pk").first()
 
 
+def deposit_money(summary: DepositSummary) -> dict[str, str]:
+    """The deposit figures formatted once, as the admin formats them (`format_cny`)."""
+    return {
+        "balance": format_cny(summary.balance),
+        "required": format_cny(summary.required),
+        "owed": format_cny(summary.owed),
+        "to_top_up": format_cny(summary.to_top_up),
+    }
+
+
 @vendor_page
 def home(request: HttpRequest) -> HttpResponse:
+    """The vendor's dashboard (issue 13): every figure from the selector the admin uses too
+    (`deposit_summary`, compliance's `refund_rate_kpi` through its panel), state from the
+    measures in force, and the panels other apps register."""
     vendor = request.vendor
     application = _latest_application(request)
     notes = dashboard.state_notes(vendor)  # the measures in force, from compliance
+    summary = deposit_summary(vendor)
     context = {
         "vendor": vendor,
         "store": getattr(vendor, "store", None),
         "state_notes": notes,
         "products_hidden": any(note.hides_products for note in notes),
-        "position": deposit_position(vendor),
-        "obligations": list(open_obligations(vendor)),
+        "deposit": summary,
+        "money": deposit_money(summary),
         "expiring": list(documents_expiring().filter(vendor=vendor)),
         "application": application,
         "missing": application_missing_items(application)
@@ -92,10 +107,12 @@ def deposit(request: HttpRequest) -> HttpResponse:
     page = Paginator(deposit_entries_for_vendor(user=request.user), ENTRIES_PER_PAGE).get_page(
         request.GET.get("page")
     )
+    summary = deposit_summary(vendor)
     context = {
         "vendor": vendor,
-        "position": deposit_position(vendor),
-        "obligations": list(open_obligations(vendor)),
+        "deposit": summary,
+        "money": deposit_money(summary),
+        "obligations": [ob for ob, _status in summary.obligations],
         "page": page,
         "refund": DepositRefund.objects.filter(vendor=vendor).first(),
     }
@@ -296,3 +313,39 @@ def exit_request_view(request: HttpRequest) -> HttpResponse:
         return _exit_page(request, form=form, errors=_errors(exc), status=400)
     messages.success(request, _("Your request to leave was sent. The platform will review it."))
     return redirect("vendor:exit")
+
+
+@vendor_page
+def staff_settings(request: HttpRequest) -> HttpResponse:
+    """The staff member's preferred language (issue 13): stored on the account, and the
+    page language switches to it at once (the language cookie)."""
+    from django.utils import translation
+
+    from vendors.services.staff import staff_language_set
+
+    staff = request.user.vendor_staff
+    form = StaffSettingsForm(request.POST or None, initial={"language": staff.language})
+    if request.method == "POST" and form.is_valid():
+        language = form.cleaned_data["language"]
+        try:
+            staff_language_set(user=request.user, language=language, actor=request.user)
+        except DomainError as exc:
+            form.add_error("language", str(exc))
+        else:
+            translation.activate(language)
+            messages.success(request, _("Saved."))
+            response = redirect("vendor:settings")
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                samesite="Lax",
+            )
+            return response
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "vendor/settings.html",
+        {"vendor": request.vendor, "form": form, "staff": staff},
+        status=status,
+    )

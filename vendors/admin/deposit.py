@@ -277,10 +277,11 @@ class DepositEntryAdmin(
             ],
             "money": (
                 {
-                    "balance": cny(summary.position.balance),
-                    "required": cny(summary.position.required),
-                    "owed": cny(summary.position.owed),
-                    "to_top_up": cny(summary.position.to_top_up),
+                    # Issue 13: the figures of `deposit_summary`, as the vendor sees them.
+                    "balance": cny(summary.balance),
+                    "required": cny(summary.required),
+                    "owed": cny(summary.owed),
+                    "to_top_up": cny(summary.to_top_up),
                     "tier": cny(summary.tier.amount) if summary.tier else "",
                 }
                 if summary

@@ -26,7 +26,7 @@ from vendors.admin.display import (
 )
 from vendors.admin.transitions import AdminTransition, TransitionAdminMixin
 from vendors.models import Category, DepositRefund, Store, Vendor, VendorStaff
-from vendors.selectors import deposit_position, documents_expiring
+from vendors.selectors import deposit_summary, documents_expiring
 from vendors.services import (
     deposit_refund_request,
     exit_propose,
@@ -104,6 +104,7 @@ class VendorAdmin(PreparedChangeListMixin, TransitionAdminMixin, NoDeleteMixin, 
         "term",
         "exit_link",
         "deposit_summary",
+        "dashboard_figures",
         "expiring_documents_list",
         "created",
     ]
@@ -116,6 +117,7 @@ class VendorAdmin(PreparedChangeListMixin, TransitionAdminMixin, NoDeleteMixin, 
         "can_publish",
         "marketing_eligible",
         "deposit_summary",
+        "dashboard_figures",
         "expiring_documents_list",
         "created",
     ]
@@ -286,15 +288,18 @@ class VendorAdmin(PreparedChangeListMixin, TransitionAdminMixin, NoDeleteMixin, 
     def deposit_summary(self, obj: Vendor):
         if obj.pk is None:
             return "-"
-        position = deposit_position(obj)
-        text = format_html(
-            "{}: {} · {}: {} · {}: {}",
-            _("balance"),
-            format_cny(position.balance),
-            _("required"),
-            format_cny(position.required),
-            _("owed"),
-            format_cny(position.owed),
+        # Issue 13: the same selector as the vendor's home page, so the figures agree
+        # (data-figure names the figure for tests/vendors/test_dashboard_figures.py).
+        summary = deposit_summary(obj)
+        text = format_html_join(
+            " · ",
+            '{}: <span data-figure="{}">{}</span>',
+            (
+                (_("balance"), "deposit-balance", format_cny(summary.balance)),
+                (_("required"), "deposit-required", format_cny(summary.required)),
+                (_("owed"), "deposit-owed", format_cny(summary.owed)),
+                (_("to top up"), "deposit-to-top-up", format_cny(summary.to_top_up)),
+            ),
         )
         links = []
         if getattr(obj, "may_view_ledger", False):
@@ -310,6 +315,19 @@ class VendorAdmin(PreparedChangeListMixin, TransitionAdminMixin, NoDeleteMixin, 
         if not links:
             return text
         return format_html("{} — {}", text, format_html_join(" · ", "{}", ((x,) for x in links)))
+
+    @admin.display(description=_("figures the vendor sees"))
+    def dashboard_figures(self, obj: Vendor):
+        """Issue 13: what other apps register (the MS-5.8 refund rate), from the selectors of
+        the vendor's home page."""
+        from vendors.admin import figures
+
+        if obj.pk is None:
+            return "-"
+        rows = figures.shown(obj)
+        if not rows:
+            return "-"
+        return format_html_join("", "<div>{}: {}</div>", rows)
 
     @admin.display(description=_("documents expired or expiring (MS-6.1.1)"))
     def expiring_documents_list(self, obj: Vendor):

@@ -190,6 +190,14 @@ class VendorStaff(models.Model):
         Vendor, verbose_name=_("vendor"), on_delete=models.PROTECT, related_name="staff"
     )
     is_owner = models.BooleanField(_("owner"), default=False)
+    # Issue 13: the language of this person's vendor pages and e-mails; the owner's is the
+    # language the sweep's notices are written in (compliance.notifications).
+    language = models.CharField(
+        _("preferred language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default="zh-hans",
+    )
     history = HistoricalRecords()
 
     class Meta:

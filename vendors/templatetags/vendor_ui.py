@@ -22,5 +22,6 @@ def vendor_nav(context) -> dict:
         except NoReverseMatch:
             continue  # an app registered a page it no longer serves
         active = current == url if item.url_name == "vendor:home" else current.startswith(url)
-        items.append({"label": item.label, "url": url, "active": active})
+        badge = item.badge(request) if item.badge is not None and request is not None else 0
+        items.append({"label": item.label, "url": url, "active": active, "badge": badge})
     return {"items": items}
