@@ -103,7 +103,6 @@ def register() -> None:
     from django.utils.translation import gettext_lazy
 
     from vendors import dashboard
-
     from vendors.admin import figures
 
     figures.register("refund_rate", gettext_lazy("Refund rate (MS-5.8)"), refund_rate_admin_figure)
@@ -116,4 +115,3 @@ def register() -> None:
     dashboard.register_nav(
         "restrictions", gettext_lazy("Restrictions"), "vendor:restrictions", order=65
     )
-

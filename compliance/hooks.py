@@ -45,8 +45,9 @@ def _register_vendor_admin_links() -> None:
         links.VendorLink(
             "penalty-cases",
             _("Penalty cases"),
-            url=lambda v: reverse("admin:compliance_penaltycase_changelist")
-            + f"?vendor__id__exact={v.pk}",
+            url=lambda v: (
+                reverse("admin:compliance_penaltycase_changelist") + f"?vendor__id__exact={v.pk}"
+            ),
             permission="compliance.view_penaltycase",
         )
     )

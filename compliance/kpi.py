@@ -171,8 +171,8 @@ def refund_rate_trend(vendor: Any, *, kpi: RefundRateKpi, days: int = 90) -> lis
 
 
 def _paid_between(daily: dict[dt.date, int], start: dt.datetime, end: dt.datetime) -> int:
-    """Rows (paid orders, refunded orders) in (start, end] from per-day counts, `start` and `end` being ends of
-    China days: the whole days after `start`'s day up to `end`'s."""
+    """Rows (paid or refunded orders) in (start, end] from per-day counts, `start` and `end`
+    being ends of China days: the whole days after `start`'s day up to `end`'s."""
     first = china_date(start) + dt.timedelta(days=1)
     last = china_date(end)
     return sum(n for day, n in daily.items() if first <= day <= last)
@@ -296,7 +296,5 @@ def measures_explained(vendor: Any, *, at: dt.datetime | None = None) -> list[Me
         else:
             scope = _("Vendor")
         lifted_by = ONE_SHOT_NOTE if m.kind in ONE_SHOT_KINDS else LIFTED_BY[m.cause_type]
-        rows.append(
-            MeasureExplained(m, RULE_OF_CAUSE[m.cause_type], scope, cause, url, lifted_by)
-        )
+        rows.append(MeasureExplained(m, RULE_OF_CAUSE[m.cause_type], scope, cause, url, lifted_by))
     return rows

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from compliance.models import CaseStatus, PenaltyCase
@@ -238,14 +238,14 @@ def notices_read_all(request: HttpRequest) -> HttpResponse:
     count = notifications_mark_all_read(actor=request.user, rule_id=_rule_filter(request))
     messages.success(
         request,
-        ngettext("%(n)s notice marked read.", "%(n)s notices marked read.", count) % {"n": count},
+        _("Notices marked read: %(n)s") % {"n": count},
     )
     return _back_to_inbox(request)
 
 
 @login_required
 def restrictions(request: HttpRequest) -> HttpResponse:
-    """"Why am I restricted": every measure in force with its rule, cause, start, end and
+    """ "Why am I restricted": every measure in force with its rule, cause, start, end and
     what lifts it, and the latest rule evaluations about the vendor."""
     from compliance.kpi import measures_explained
     from compliance.sweep.selectors import evaluations_for_vendor

@@ -112,7 +112,13 @@ def own() -> dict[str, Any]:
         st.sales_mode: statement_issue(statement=st, actor=None, reason="issue")
         for st in Statement.objects.filter(vendor=seller)
     }
+    from compliance.models import VendorNotification
+
+    notice = VendorNotification.objects.create(
+        vendor=seller, rule_id="MS-5.8", subject="s", body="b", dedupe_key="own:notice"
+    )
     return {
+        "notice": notice,
         "statement": statements["platform"],
         "statement_c": statements["consignment"],
         "applicant": VendorStaffFactory(vendor=application.vendor).user,
@@ -215,6 +221,10 @@ VENDOR_POSTS: dict[str, tuple[str, str | None, dict[str, Any]]] = {
             "hours_end": "18:00",
         },
     ),
+    # Issue 13: the inbox's actions and the staff member's settings.
+    "vendor:notice_read": ("seller", "notice", {}),
+    "vendor:notices_read_all": ("seller", None, {"rule": "MS-5.8"}),
+    "vendor:settings": ("seller", None, {"language": "en"}),
 }
 MONEY_FIELDS = {"spec_price", "specs-0-price", "amount", "spec-price"}
 FILE_POSTS = {"vendor:application_upload", "vendor:document_replace"}
@@ -234,6 +244,8 @@ GET_ONLY = {
     "vendor:statement_xlsx",
     "vendor:agreement",
     "vendor:documents",
+    "vendor:inbox",
+    "vendor:restrictions",
 }
 
 

@@ -20,7 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
-from compliance.models import PenaltyCase
+from compliance.models import PenaltyCase, RuleEvaluation, VendorNotification
 from compliance.services.penalties import penalty_apply
 from orders.models import ApiOperation, Invoice, Order, Refund, Statement
 from orders.services import invoice_request, refund_request
@@ -49,6 +49,7 @@ B_CONTACT = "Bravo Contact Person"
 B_CASE = "BRAVO-CASE-1"
 B_CHANNEL = "https://im.example.com/bravo-secret-channel"  # MS-4.3 service commitment
 B_EXIT = "bravo exit reason"
+B_NOTICE = "BRAVO-NOTICE-1"
 
 
 # --- URL enumeration ------------------------------------------------------------------------
@@ -163,7 +164,26 @@ def world() -> dict[str, Any]:
     statement = statement_issue(
         statement=Statement.objects.get(vendor=vendor_b), actor=None, reason="issue"
     )
+    # Issue 13: B's inbox (the mark-read page takes its ID) and a rule evaluation about B.
+    notice = VendorNotification.objects.create(
+        vendor=vendor_b,
+        rule_id="MS-5.8",
+        subject=B_NOTICE,
+        body=B_NOTICE,
+        dedupe_key="bravo:notice",
+    )
+    RuleEvaluation.objects.create(
+        rule="refund_rate",
+        rule_id="MS-5.8",
+        vendor=vendor_b,
+        subject_type="vendor",
+        subject_id=str(vendor_b.pk),
+        outcome="acted",
+        message=B_NOTICE,
+        as_of=PAID_AT,
+    )
     return {
+        "notice": notice,
         "user_a": user_a,
         "vendor_b": vendor_b,
         "application": application,
@@ -200,6 +220,7 @@ VENDOR_KWARGS: dict[tuple[str, str], str] = {
     ("vendor:statement_vat_invoice", "pk"): "statement",
     ("vendor:statement_fee_invoice", "pk"): "statement",
     ("vendor:statement_xlsx", "pk"): "statement",
+    ("vendor:notice_read", "pk"): "notice",
 }
 
 # A body the page would accept from B's own staff: proves the 404 is not a 400 in disguise.
@@ -236,7 +257,17 @@ PLAUSIBLE_POST: dict[str, dict[str, Any]] = {
     },
 }
 
-B_STRINGS = [B_NAME, B_PRODUCT, B_ORDER, B_REFUND_NOTE, B_CONTACT, B_CASE, B_CHANNEL, B_EXIT]
+B_STRINGS = [
+    B_NAME,
+    B_PRODUCT,
+    B_ORDER,
+    B_REFUND_NOTE,
+    B_CONTACT,
+    B_CASE,
+    B_CHANNEL,
+    B_EXIT,
+    B_NOTICE,
+]
 
 
 def _snapshot(world: dict[str, Any]) -> dict[str, Any]:
@@ -251,6 +282,7 @@ def _snapshot(world: dict[str, Any]) -> dict[str, Any]:
         "invoice",
         "case",
         "statement",
+        "notice",
     ):
         obj = world[key]
         fresh = type(obj).objects.get(pk=obj.pk)

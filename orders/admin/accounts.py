@@ -69,9 +69,7 @@ class ServiceAccountAdmin(SimpleHistoryAdmin):
             "title": _("Copy the new token now"),
             "tokens": request._new_service_tokens,
         }
-        response = TemplateResponse(
-            request, "admin/orders/serviceaccount/token_once.html", context
-        )
+        response = TemplateResponse(request, "admin/orders/serviceaccount/token_once.html", context)
         add_never_cache_headers(response)
         return response
 

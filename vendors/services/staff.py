@@ -27,5 +27,7 @@ def staff_language_set(*, user: Any, language: str, actor: Any) -> VendorStaff:
         staff = VendorStaff.objects.select_for_update().get(user=user)
         if staff.language != language:
             staff.language = language
-            save_audited(staff, actor=actor, reason="preferred language", update_fields=["language"])
+            save_audited(
+                staff, actor=actor, reason="preferred language", update_fields=["language"]
+            )
     return staff

@@ -21,7 +21,19 @@ def vendor_nav(context) -> dict:
             url = reverse(item.url_name)
         except NoReverseMatch:
             continue  # an app registered a page it no longer serves
-        active = current == url if item.url_name == "vendor:home" else current.startswith(url)
         badge = item.badge(request) if item.badge is not None and request is not None else 0
-        items.append({"label": item.label, "url": url, "active": active, "badge": badge})
+        items.append({"label": item.label, "url": url, "active": False, "badge": badge})
+    # The active link is the longest URL the page is under (the inbox at /vendor/compliance/
+    # inbox/ is not also "Penalties" at /vendor/compliance/); home only on itself.
+    under = [
+        i
+        for i in items
+        if (
+            current == i["url"]
+            if i["url"] == reverse("vendor:home")
+            else current.startswith(i["url"])
+        )
+    ]
+    if under:
+        max(under, key=lambda i: len(i["url"]))["active"] = True
     return {"items": items}

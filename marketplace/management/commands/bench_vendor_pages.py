@@ -67,6 +67,12 @@ def _cases(user: Any) -> QuerySet:
     return cases_for_vendor(user=user)
 
 
+def _notices(user: Any) -> QuerySet:
+    from compliance.sweep.selectors import notifications_for_vendor
+
+    return notifications_for_vendor(user=user)
+
+
 # URL name -> the vendor's own objects its `pk` comes from (the view's scoping selector).
 # A vendor page added with an id in its path must be added here (a test checks it).
 ID_SOURCES: dict[str, Callable[[Any], QuerySet]] = {
@@ -82,6 +88,7 @@ ID_SOURCES: dict[str, Callable[[Any], QuerySet]] = {
     "refund_agree": _refunds,
     "refund_dispute": _refunds,
     "compliance_case": _cases,
+    "notice_read": _notices,
 }
 
 # Query strings a vendor uses on the list pages ({last} is the last page of the list).
@@ -89,6 +96,7 @@ VARIANTS: dict[str, list[str]] = {
     "orders": ["status=delivered", "status=refunded", "page=2", "page={orders_last}"],
     "refunds": ["status=refunded", "page={refunds_last}"],
     "product_list": ["page={products_last}"],
+    "inbox": ["rule=MS-5.8", "unread=1"],  # issue 13
 }
 
 
