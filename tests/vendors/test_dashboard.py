@@ -27,7 +27,7 @@ from tests.factories import StoreFactory, UserFactory, VendorStaffFactory, viola
 from tests.orders.factories import make_order
 from vendors.models import Category, Vendor
 from vendors.selectors import deposit_summary
-from vendors.services import deposit_pay, deposit_topup
+from vendors.services import deposit_topup
 
 pytestmark = pytest.mark.django_db
 
@@ -162,13 +162,18 @@ def test_ms_5_8_refund_rate_is_the_sweeps_and_the_admins(client):
     assert points[-3].paid + points[-2].paid + points[-1].paid == 3
 
 
-def test_ms_5_8_exactly_the_threshold_is_not_above(client):
-    vendor = ops_vendor("5000.00")
+def test_ms_5_8_exactly_the_threshold_is_not_above():
+    """MS-5.8: "exceeds 1%": 1 counted refund of 100 paid orders is not above."""
+    from compliance.kpi import RefundRateKpi
+
     now = timezone.now()
-    orders = [make_order(vendor=vendor, paid_at=now - dt.timedelta(hours=i + 1)) for i in range(100)]
-    _counted_refund(orders[0], now - dt.timedelta(minutes=5))
-    kpi = refund_rate_kpi(vendor, at=now)
-    assert kpi.rate == Decimal("1.0000") and not kpi.above
+    common = dict(start=now, end=now, window_days=30, threshold=Decimal("1.00"), min_orders=0)
+    at = RefundRateKpi(paid=100, refunded=1, eligible=True, improve_by=None, **common)
+    assert at.rate == Decimal("1.0000") and not at.above and at.rate_shown == "1.00%"
+    over = RefundRateKpi(paid=99, refunded=1, eligible=True, improve_by=None, **common)
+    assert over.above
+    none = RefundRateKpi(paid=0, refunded=0, eligible=True, improve_by=None, **common)
+    assert none.rate is None and not none.above and none.rate_shown == "—"
 
 
 def test_ms_5_8_ineligible_vendor_sees_the_improvement_deadline(client):
