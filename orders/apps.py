@@ -46,4 +46,6 @@ class OrdersConfig(AppConfig):
         dashboard.register_nav("orders", _("Orders"), "vendor:orders", order=30)
         dashboard.register_nav("refunds", _("Refunds"), "vendor:refunds", order=31)
         dashboard.register_nav("statements", _("Statements"), "vendor:statements", order=32)
+        dashboard.register_nav("refund_terms", _("Refund terms"), "vendor:refund_terms", order=33)
+        dashboard.register_nav("invoices", _("Invoices"), "vendor:invoices", order=34)
         dashboard.register_panel("orders", panel)

@@ -304,3 +304,209 @@ def exit_progress_lines(exit_: Any) -> list:
             url=reverse("admin:orders_refund_changelist") + f"?q=exit:{exit_.pk}",
         )
     ]
+
+
+# --- vendor pages of issue 13: one order, its timeline, refund deadlines, invoices, terms --
+
+
+def order_for_vendor(*, user: Any, pk: int) -> Order:
+    """The vendor's own order with its product and specification, or 404."""
+    order = (
+        Order.objects.filter(vendor=vendor_for_user(user=user), pk=pk)
+        .select_related("product", "specification")
+        .first()
+    )
+    if order is None:
+        raise Http404
+    return order
+
+
+def invoices_for_vendor(*, user: Any) -> QuerySet[Invoice]:
+    vendor = vendor_for_user(user=user)
+    return Invoice.objects.filter(vendor=vendor).select_related("order")
+
+
+def refund_terms_for_vendor(*, user: Any) -> QuerySet[VendorRefundTerms]:
+    vendor = vendor_for_user(user=user)
+    return VendorRefundTerms.objects.filter(vendor=vendor).select_related("product")
+
+
+# MS-4.5: which invoices belong to which sales mode (issuer → recipient).
+SALES_MODE_DIRECTIONS = {
+    "platform": ("vendor_to_buyer", "platform_to_vendor"),
+    "consignment": ("platform_to_buyer", "vendor_to_platform"),
+}
+
+# ASSUMPTION (issue 13, docs/decisions/orders.md): the rule book names no time for the
+# vendor's answer to a refund request (MS-5.1 "the vendor negotiates"); we give it this many
+# working days after the China day of the request. Past it the vendor is "late or stalling",
+# a MS-5.2 ① ground on which the platform may refund directly.
+DEFAULT_REFUND_REPLY_WORKING_DAYS = 3
+
+
+def refund_reply_working_days() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "REFUND_REPLY_WORKING_DAYS", DEFAULT_REFUND_REPLY_WORKING_DAYS))
+
+
+def refund_reply_deadline(refund: Refund, calendar: Any = None) -> Any:
+    """MS-5.1 / MS-5.2 ①: the end of the vendor's time to answer, a `Deadline` (provisional
+    when the working calendar of that year is not confirmed); None once it answered."""
+    from marketplace.workcalendar import WorkCalendar
+
+    if refund.status != Refund.Status.REQUESTED:
+        return None
+    calendar = calendar or WorkCalendar()
+    return calendar.deadline_after(refund.requested_at, refund_reply_working_days())
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    at: dt.datetime | None  # None: a state without a moment (e.g. "not settled yet")
+    label: str
+    detail: str = ""
+    rule: str = ""  # the rule ID that applies, shown beside the event
+    url: str = ""  # a page of the vendor's own that tells more (a refund)
+    future: bool = False  # a moment still ahead (the review period's end)
+
+
+def order_timeline(order: Order, *, now: dt.datetime | None = None) -> list[TimelineEvent]:
+    """What happened to the order, in time order: payment, delivery or failures and repairs
+    (MS-4.2), review period end (MS-5.1), service confirmation (MS-5.4.1), refunds (MS-5),
+    clawbacks (MS-5.6), invoices (MS-4.5, MS-5.5), settlement. Five queries whatever the order.
+    """
+    from marketplace.money import format_cny
+    from marketplace.timeutils import end_of_day
+    from orders.models import Clawback, DeliveryFailure
+
+    now = now or timezone.now()
+    events: list[TimelineEvent] = [
+        TimelineEvent(order.paid_at, _("Paid"), format_cny(order.amount)),
+    ]
+    if order.delivered_at:
+        events.append(TimelineEvent(order.delivered_at, _("Delivered")))
+    for failure in DeliveryFailure.objects.filter(order=order).order_by("failed_at", "pk"):
+        events.append(
+            TimelineEvent(failure.failed_at, _("Delivery failed"), failure.reason, "MS-4.2")
+        )
+        if failure.repaired_at:
+            events.append(TimelineEvent(failure.repaired_at, _("Delivery repaired"), "", "MS-4.2"))
+        else:
+            events.append(TimelineEvent(None, _("Delivery failure not repaired yet"), "", "MS-4.2"))
+    if order.review_rule == "none":
+        events.append(
+            TimelineEvent(
+                None, _("No review period: tool products cannot be refunded"), "", "MS-5.1"
+            )
+        )
+    elif order.review_period_ends_at:
+        ended = order.review_period_ends_at <= now or order.review_period_closed
+        events.append(
+            TimelineEvent(
+                order.review_period_ends_at,
+                _("Review period ended") if ended else _("Review period ends"),
+                "",
+                "MS-5.1",
+                future=not ended,
+            )
+        )
+    elif order.review_rule == "until_service_confirmed" and not order.service_confirmed_at:
+        events.append(
+            TimelineEvent(
+                None, _("Review period runs until the service is confirmed"), "", "MS-5.4.1"
+            )
+        )
+    if order.service_confirmed_at:
+        events.append(
+            TimelineEvent(
+                order.service_confirmed_at, _("Service confirmed complete"), "", "MS-5.4.1"
+            )
+        )
+    if order.completed_at:
+        events.append(TimelineEvent(order.completed_at, _("Completed")))
+    for refund in Refund.objects.filter(order=order).order_by("requested_at", "pk"):
+        url = reverse("vendor:refund", args=[refund.pk])
+        asked = _("Refund requested: %(amount)s, %(reason)s") % {
+            "amount": format_cny(refund.amount_requested),
+            "reason": refund.get_reason_display(),
+        }
+        events.append(
+            TimelineEvent(refund.requested_at, asked, refund.get_status_display(), "MS-5.1", url)
+        )
+        if refund.decided_at:
+            events.append(
+                TimelineEvent(
+                    refund.decided_at,
+                    _("Refund decided by the platform"),
+                    refund.get_status_display(),
+                    "MS-5.1",
+                    url,
+                )
+            )
+        if refund.refunded_at:
+            events.append(
+                TimelineEvent(
+                    refund.refunded_at,
+                    _("Refund paid: %(amount)s") % {"amount": format_cny(refund.payable_amount)},
+                    "",
+                    "MS-5.1",
+                    url,
+                )
+            )
+    for clawback in Clawback.objects.filter(order=order).order_by("created_at", "pk"):
+        events.append(
+            TimelineEvent(
+                clawback.created_at,
+                _("Settled money clawed back: %(amount)s")
+                % {"amount": format_cny(clawback.amount)},
+                clawback.get_status_display(),
+                "MS-5.6",
+            )
+        )
+    for invoice in Invoice.objects.filter(order=order).order_by("requested_at", "pk"):
+        kind = invoice.get_direction_display()
+        events.append(TimelineEvent(invoice.requested_at, _("Invoice requested"), kind, "MS-4.5"))
+        if invoice.issued_on:
+            events.append(
+                TimelineEvent(
+                    end_of_day(invoice.issued_on),
+                    _("Invoice issued: %(number)s") % {"number": invoice.number or "-"},
+                    kind,
+                    "MS-4.5",
+                )
+            )
+        if invoice.delivered_at:
+            events.append(
+                TimelineEvent(invoice.delivered_at, _("Invoice delivered"), kind, "MS-4.5")
+            )
+        if invoice.voided_at:
+            events.append(TimelineEvent(invoice.voided_at, _("Invoice voided"), kind, "MS-5.5"))
+        if invoice.status in (
+            Invoice.Status.RED_LETTER_REQUIRED,
+            Invoice.Status.RED_LETTER_FORM_RECORDED,
+        ):
+            events.append(TimelineEvent(None, invoice.get_status_display(), kind, "MS-5.5"))
+        if invoice.red_issued_on:
+            events.append(
+                TimelineEvent(
+                    end_of_day(invoice.red_issued_on),
+                    _("Red invoice issued: %(number)s")
+                    % {"number": invoice.red_invoice_number or "-"},
+                    kind,
+                    "MS-5.5",
+                )
+            )
+    if order.settled_at:
+        events.append(
+            TimelineEvent(
+                order.settled_at,
+                _("Settled to you: %(amount)s")
+                % {"amount": format_cny(order.settled_amount or ZERO)},
+            )
+        )
+    else:
+        events.append(TimelineEvent(None, _("Not settled to you yet")))
+    # Moments first in time order; states without a moment after them, in the order added.
+    timed = sorted((e for e in events if e.at), key=lambda e: e.at)
+    return timed + [e for e in events if not e.at]

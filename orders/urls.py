@@ -6,7 +6,10 @@ from orders import statement_views, views
 
 urlpatterns = [
     path("", views.order_list, name="orders"),
+    path("export/", views.order_export, name="orders_export"),
+    path("<int:pk>/", views.order_detail, name="order"),
     path("refunds/", views.refund_list, name="refunds"),
+    path("refunds/<int:pk>/", views.refund_detail, name="refund"),
     path("refunds/<int:pk>/agree/", views.refund_agree, name="refund_agree"),
     path("refunds/<int:pk>/dispute/", views.refund_dispute, name="refund_dispute"),
     path("statements/", statement_views.statement_list, name="statements"),
@@ -28,4 +31,6 @@ urlpatterns = [
         name="statement_fee_invoice",
     ),
     path("statements/<int:pk>/xlsx/", statement_views.statement_xlsx, name="statement_xlsx"),
+    path("refund-terms/", views.refund_terms, name="refund_terms"),
+    path("invoices/", views.invoice_list, name="invoices"),
 ]

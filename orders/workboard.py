@@ -63,7 +63,7 @@ def register_queues() -> None:
             items=lambda user, now: VendorRefundTerms.objects.filter(
                 status=VendorRefundTerms.Status.SUBMITTED
             ),
-            waiting_since=None,  # terms carry no submission time
+            waiting_since="submitted_at",  # issue 13 (empty on terms recorded before it)
             changelist="admin:orders_vendorrefundterms_changelist",
             filters=lambda user, now: {"status__exact": VendorRefundTerms.Status.SUBMITTED},
             order=31,

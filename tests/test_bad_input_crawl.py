@@ -182,7 +182,17 @@ VENDOR_POSTS: dict[str, tuple[str, str | None, dict[str, Any]]] = {
     ),
     "vendor:revision_submit": ("seller", "product", {}),
     "vendor:refund_agree": ("seller", "refund", {}),
-    "vendor:refund_dispute": ("seller", "refund", {"note": "we delivered"}),
+    "vendor:refund_dispute": (
+        "seller",
+        "refund",
+        {"note": "we delivered", "evidence_url": "https://example.com/delivery-log"},
+    ),
+    # Issue 13, MS-5.7.2: the vendor's own refund terms.
+    "vendor:refund_terms": (
+        "seller",
+        None,
+        {"refund_percent": "80", "text": "80% of the unused part", "effective_from": "2099-01-01"},
+    ),
     "vendor:compliance_case": ("seller", "case", {"statement": "we appeal"}),
     "vendor:statement_confirm": ("seller", "statement", {}),
     "vendor:statement_dispute": ("seller", "statement", {"reason": "an order is missing"}),
@@ -237,7 +247,11 @@ GET_ONLY = {
     "vendor:product_list",
     "vendor:product_detail",
     "vendor:orders",
+    "vendor:orders_export",
+    "vendor:order",
     "vendor:refunds",
+    "vendor:refund",
+    "vendor:invoices",
     "vendor:compliance_cases",
     "vendor:statements",
     "vendor:statement",
@@ -335,7 +349,15 @@ def test_vendor_pages_survive_garbage_query_strings_and_huge_ids(client, own, pk
         who = VENDOR_POSTS.get(route.name, ("seller",))[0]
         client.force_login(own[who])
         url = reverse(route.name, kwargs={k: pk for k in route.kwargs})
-        for query in ("?page=zz&status=%00", "?page=-1&status=" + "x" * 5000, "?page=1e9"):
+        for query in (
+            "?page=zz&status=%00",
+            "?page=-1&status=" + "x" * 5000,
+            "?page=1e9",
+            # Issue 13: the orders and invoices filters.
+            "?paid_from=2026-02-30&paid_to=%00&product=99999999999999999999999&q=%00",
+            "?paid_from=0001-01-01&paid_to=9999-12-31&product=-1&q=" + "x" * 5000,
+            "?mode=%00&red_letter=%00&product=1e3",
+        ):
             response = client.get(url + query)
             if response.status_code >= 500:
                 problems.append(f"GET {url}{query[:30]}: {response.status_code}")

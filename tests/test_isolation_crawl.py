@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from compliance.models import PenaltyCase, RuleEvaluation, VendorNotification
 from compliance.services.penalties import penalty_apply
-from orders.models import ApiOperation, Invoice, Order, Refund, Statement
+from orders.models import ApiOperation, Invoice, Order, Refund, Statement, VendorRefundTerms
 from orders.services import invoice_request, refund_request
 from orders.services.settlement import parse_period, settlement_run, statement_issue
 from tests.compliance.factories import confirmed_case, reviewer
@@ -190,6 +190,7 @@ def world() -> dict[str, Any]:
         "document": VendorDocument.objects.filter(vendor=vendor_b).first(),
         "product": product,
         "order": order,
+        "order_external_id": order.external_id,
         "refund": refund,
         "invoice": invoice,
         "case": case,
@@ -211,6 +212,8 @@ VENDOR_KWARGS: dict[tuple[str, str], str] = {
     ("vendor:product_edit", "pk"): "product",
     ("vendor:product_spec_add", "pk"): "product",
     ("vendor:product_qualification_upload", "pk"): "product",
+    ("vendor:order", "pk"): "order",
+    ("vendor:refund", "pk"): "refund",
     ("vendor:refund_agree", "pk"): "refund",
     ("vendor:refund_dispute", "pk"): "refund",
     ("vendor:compliance_case", "pk"): "case",
@@ -221,6 +224,15 @@ VENDOR_KWARGS: dict[tuple[str, str], str] = {
     ("vendor:statement_fee_invoice", "pk"): "statement",
     ("vendor:statement_xlsx", "pk"): "statement",
     ("vendor:notice_read", "pk"): "notice",
+}
+
+# Pages without an id in their path that take another object's id in a filter or a form field
+# (issue 13): the crawl tries them with B's ids too; B's rows must not show and nothing of B
+# may be written. Values are (field, key in the world) pairs.
+VENDOR_ID_FIELDS: dict[str, list[tuple[str, str]]] = {
+    "vendor:orders": [("product", "product"), ("q", "order_external_id")],
+    "vendor:orders_export": [("product", "product"), ("q", "order_external_id")],
+    "vendor:refund_terms": [("product", "product")],
 }
 
 # A body the page would accept from B's own staff: proves the 404 is not a 400 in disguise.
@@ -254,6 +266,11 @@ PLAUSIBLE_POST: dict[str, dict[str, Any]] = {
         "spec-name": "Hijack",
         "spec-price": "1.00",
         "spec-billing_period": "once",
+    },
+    "vendor:refund_terms": {
+        "refund_percent": "50",
+        "text": "hijack terms",
+        "effective_from": "2099-01-01",
     },
 }
 
@@ -313,12 +330,16 @@ def test_vendor_pages_with_another_vendors_ids_are_404_and_change_nothing(client
         kwargs = {k: world[VENDOR_KWARGS[(route.name, k)]].pk for k in route.kwargs}
         url = reverse(route.name, kwargs=kwargs)
         attempts = [("GET", None), ("POST", {}), ("POST", PLAUSIBLE_POST.get(route.name, {}))]
+        for field, key in VENDOR_ID_FIELDS.get(route.name, []):
+            value = world[key] if isinstance(world[key], str) else world[key].pk
+            attempts.append(("GET", {field: value}))
+            attempts.append(("POST", {**PLAUSIBLE_POST.get(route.name, {}), field: value}))
         if route.name == "vendor:application_upload":
             body = {**PLAUSIBLE_POST[route.name], "file": pdf_upload()}
             attempts[-1] = ("POST", body)
         for method, body in attempts:
             if method == "GET":
-                response = client.get(url)
+                response = client.get(url, body or {})
             else:
                 response = client.post(url, body or {})
             if kwargs:
@@ -339,6 +360,9 @@ def test_vendor_pages_with_another_vendors_ids_are_404_and_change_nothing(client
     # kwarg-less POSTs of A's own): nothing of B, and no other table, may grow.
     allowed = _own_writes_of_a()
     assert not {k: v for k, v in changed.items() if k not in allowed}, changed
+    # MS-5.7.2: A's own terms page may record A's terms, never terms naming B's product.
+    assert not VendorRefundTerms.objects.filter(product=world["product"]).exists()
+    assert not VendorRefundTerms.objects.filter(vendor=world["vendor_b"]).exists()
 
 
 def _own_writes_of_a() -> set[str]:
@@ -351,6 +375,9 @@ def _own_writes_of_a() -> set[str]:
         # MS-3.1.4: A signs the agreement for itself (vendor:agreement_sign).
         "vendors.AgreementSignature",
         "vendors.HistoricalAgreementSignature",
+        # Issue 13: the refund terms page records A's own terms (MS-5.7.2).
+        "orders.VendorRefundTerms",
+        "orders.HistoricalVendorRefundTerms",
     }
 
 

@@ -13,9 +13,11 @@ from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
 from catalog.models import Product, ReviewPeriodRule
+from marketplace.fields import HttpsURLField
 from marketplace.money import MoneyField, format_cny
 from orders.models.orders import Order
 from vendors.models import Vendor
+from vendors.validators import validate_document_file
 
 __all__ = [
     "COUNTS_AGAINST_VENDOR",
@@ -24,6 +26,7 @@ __all__ = [
     "PlatformRefundGround",
     "Refund",
     "RefundBasis",
+    "RefundEvidence",
     "RefundReason",
     "VendorRefundTerms",
 ]
@@ -118,6 +121,16 @@ class VendorRefundTerms(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     effective_from = models.DateTimeField(_("effective from"))
+    # Issue 13: when and by whom the terms were proposed (empty on terms recorded before).
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     status = FSMField(
         _("status"), default=Status.SUBMITTED, choices=Status.choices, protected=False
     )
@@ -421,3 +434,43 @@ class Clawback(models.Model):
     )
     def mark_netted(self, *, at: dt.datetime) -> None:
         self.recovered_at = at
+
+
+class RefundEvidence(models.Model):
+    """The vendor's evidence when it answers a refund request (MS-5.1: agree or dispute).
+
+    A file (PDF, JPG or PNG checked by content, the MS-3.1.3 document rule) served only by
+    the authenticated file view (`orders/private_files.py`), or an https link.
+    """
+
+    refund = models.ForeignKey(
+        Refund, verbose_name=_("refund"), on_delete=models.PROTECT, related_name="vendor_evidence"
+    )
+    file = models.FileField(
+        _("file"),
+        upload_to="orders/refund-evidence/%Y/%m/",
+        blank=True,
+        validators=[validate_document_file],
+    )
+    url = HttpsURLField(_("link"), max_length=500, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    added_at = models.DateTimeField(_("added at"))
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("vendor's refund evidence")
+        verbose_name_plural = _("vendor's refund evidence")
+        ordering = ["refund", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(file="", url=""), name="refund_evidence_file_or_url"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.url or self.file.name.rsplit("/", 1)[-1]

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Callable, Sequence
 from decimal import ROUND_UP, Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -29,6 +31,7 @@ from orders.models import (
     Order,
     PlatformRefundGround,
     Refund,
+    RefundEvidence,
     RefundReason,
     ServiceAccount,
     VendorRefundTerms,
@@ -42,6 +45,7 @@ from orders.services.times import (
     require_not_future,
     require_recent,
 )
+from vendors.validators import validate_document_file
 
 __all__ = [
     "clawback_deduct_from_deposit",
@@ -250,9 +254,23 @@ def _lock_pair(refund: Refund) -> tuple[Order, Refund]:
     return order, lock(Refund, refund.pk)
 
 
-@transaction.atomic
-def refund_vendor_agree(*, refund: Refund, actor: Any, note: str = "") -> Refund:
+def refund_vendor_agree(
+    *,
+    refund: Refund,
+    actor: Any,
+    note: str = "",
+    evidence_urls: Sequence[str] = (),
+    evidence_files: Sequence[Any] = (),
+) -> Refund:
     """MS-5.1: the vendor accepts; the asked amount is committed, capped by what is left."""
+    check_evidence_files(evidence_files)
+    return _with_stored_files(
+        lambda saved: _agree(refund, actor, note.strip(), evidence_urls, evidence_files, saved)
+    )
+
+
+@transaction.atomic
+def _agree(refund, actor, note, evidence_urls, evidence_files, saved) -> Refund:
     order, refund = _lock_pair(refund)
     run_transition(refund, refund.vendor_agree)
     refund.already_refunded = committed_refund_total(order)
@@ -268,18 +286,90 @@ def refund_vendor_agree(*, refund: Refund, actor: Any, note: str = "") -> Refund
         reason=note or "vendor agreed",
         update_fields=[*QUOTE_FIELDS, "status", "approved_amount", "vendor_note"],
     )
+    _store_evidence(refund, actor, note or "vendor agreed", evidence_urls, evidence_files, saved)
     return refund
 
 
-@transaction.atomic
-def refund_vendor_dispute(*, refund: Refund, actor: Any, note: str) -> Refund:
+def refund_vendor_dispute(
+    *,
+    refund: Refund,
+    actor: Any,
+    note: str,
+    evidence_urls: Sequence[str] = (),
+    evidence_files: Sequence[Any] = (),
+) -> Refund:
     """MS-5.1: the vendor does not agree and says why; the platform may arbitrate."""
     _require_reason(note)
+    check_evidence_files(evidence_files)
+    return _with_stored_files(
+        lambda saved: _dispute(refund, actor, note.strip(), evidence_urls, evidence_files, saved)
+    )
+
+
+@transaction.atomic
+def _dispute(refund, actor, note, evidence_urls, evidence_files, saved) -> Refund:
     _order, refund = _lock_pair(refund)
     run_transition(refund, refund.vendor_dispute)
     refund.vendor_note = note
     save_audited(refund, actor=actor, reason=note, update_fields=["status", "vendor_note"])
+    _store_evidence(refund, actor, note, evidence_urls, evidence_files, saved)
     return refund
+
+
+# Issue 13: at most this many pieces of evidence per answer (the API's limit for buyers).
+MAX_VENDOR_EVIDENCE = 20
+
+
+def check_evidence_files(uploads: Sequence[Any]) -> None:
+    """Evidence files are the document types of MS-3.1.3 (PDF, JPG, PNG by content, the same
+    size limit), refused before anything is written."""
+    if len(uploads) > MAX_VENDOR_EVIDENCE:
+        raise ValidationFailed(
+            _("At most %(n)s pieces of evidence."), code="too_much_evidence", n=MAX_VENDOR_EVIDENCE
+        )
+    for upload in uploads:
+        try:
+            validate_document_file(upload)
+        except DjangoValidationError as exc:
+            raise ValidationFailed(
+                "%(name)s: %(text)s",
+                code="evidence_file",
+                name=getattr(upload, "name", ""),
+                text=" ".join(exc.messages),
+            ) from exc
+
+
+def _with_stored_files(work: Callable[[list[str]], Refund]) -> Refund:
+    # A file is written to storage before its row: if the answer fails after that (the
+    # transaction rolls back), the files written so far are deleted so none is orphaned.
+    saved: list[str] = []
+    try:
+        return work(saved)
+    except Exception:
+        storage = RefundEvidence._meta.get_field("file").storage
+        for name in saved:
+            storage.delete(name)
+        raise
+
+
+def _store_evidence(
+    refund: Refund,
+    actor: Any,
+    reason: str,
+    urls: Sequence[str],
+    uploads: Sequence[Any],
+    saved: list[str],
+) -> None:
+    at = timezone.now()
+    for url in urls:
+        if url:
+            evidence = RefundEvidence(refund=refund, url=url, added_by=actor, added_at=at)
+            save_audited(evidence, actor=actor, reason=reason)
+    for upload in uploads:
+        evidence = RefundEvidence(refund=refund, added_by=actor, added_at=at)
+        evidence.file.save(upload.name, upload, save=False)
+        saved.append(evidence.file.name)
+        save_audited(evidence, actor=actor, reason=reason)
 
 
 @transaction.atomic
@@ -494,9 +584,11 @@ def vendor_terms_submit(
     terms = VendorRefundTerms(
         vendor=vendor,
         product=product,
-        text=text,
+        text=text.strip(),
         refund_percent=percent,
         effective_from=effective_from,
+        submitted_at=timezone.now(),
+        submitted_by=actor if getattr(actor, "pk", None) else None,
     )
     save_audited(terms, actor=actor, reason="refund terms submitted")
     return terms
