@@ -40,6 +40,7 @@ from orders.services import (
     refund_vendor_dispute,
     service_account_create,
     vendor_terms_approve,
+    vendor_terms_reject,
     vendor_terms_submit,
 )
 
@@ -189,6 +190,8 @@ def seed(ctx: dict[str, Any]) -> None:
 
     # --- refunds in every state ------------------------------------------------------------
     step("R-REQUESTED", image, 2, lambda o: ask(o, "RF-1", o.amount, "not_as_expected"))
+    # Issue 13: a request asked just now, its reply deadline ahead (the vendor's refund page).
+    step("R-AWAITING", software, 0, lambda o: ask(o, "RF-1", o.amount, "not_received"))
     step(
         "R-AGREED",
         image,
@@ -290,12 +293,24 @@ def seed(ctx: dict[str, Any]) -> None:
             actor=None,
         )
         vendor_terms_approve(terms=approved_terms, actor=arbitrator, reason="书面审批 #2026-001")
-        vendor_terms_submit(
+        refused = vendor_terms_submit(
             vendor=vendor,
             product=software,
             text="复议期后不退款",
             refund_percent="0",
             effective_from=now,
+            actor=None,
+        )
+        # Issue 13: the vendor sees the arbitrator's reason for a refusal.
+        vendor_terms_reject(
+            terms=refused, actor=arbitrator, reason="复议期后一律不退款对买家不公平，请修改比例"
+        )
+        vendor_terms_submit(
+            vendor=vendor,
+            product=software,
+            text="复议期后按未消耗部分的 50% 退款",
+            refund_percent="50",
+            effective_from=now + dt.timedelta(days=7),
             actor=None,
         )
     _statements(now=now, finance=finance, ctx=ctx)

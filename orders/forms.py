@@ -58,9 +58,12 @@ class PlainPercentField(forms.DecimalField):
 class OrderFilterForm(forms.Form):
     """The orders list's and the CSV export's filters; days are China days (MS time rule)."""
 
-    q = forms.CharField(label=_("Order ID"), required=False, max_length=64, strip=True)
     status = forms.ChoiceField(
-        label=_("Status"), required=False, choices=[("", _("All")), *list(Order.Status.choices)]
+        label=_("Status"),
+        required=False,
+        # Changing the state submits the form (static script; the CSP allows no inline one).
+        widget=forms.Select(attrs={"data-autosubmit": ""}),
+        choices=[("", _("All")), *list(Order.Status.choices)],
     )
     product = VendorProductChoice(
         label=_("Product"), required=False, queryset=Product.objects.none(), empty_label=_("All")
@@ -77,6 +80,8 @@ class OrderFilterForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         validators=[MinValueValidator(EARLIEST_DAY), MaxValueValidator(LATEST_DAY)],
     )
+
+    q = forms.CharField(label=_("Order ID"), required=False, max_length=64, strip=True)
 
     def __init__(self, *args: Any, products: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
