@@ -369,6 +369,7 @@ class TimelineEvent:
     rule: str = ""  # the rule ID that applies, shown beside the event
     url: str = ""  # a page of the vendor's own that tells more (a refund)
     future: bool = False  # a moment still ahead (the review period's end)
+    date_only: bool = False  # a day without a time (an invoice's issue day)
 
 
 def order_timeline(order: Order, *, now: dt.datetime | None = None) -> list[TimelineEvent]:
@@ -474,6 +475,7 @@ def order_timeline(order: Order, *, now: dt.datetime | None = None) -> list[Time
                     _("Invoice issued: %(number)s") % {"number": invoice.number or "-"},
                     kind,
                     "MS-4.5",
+                    date_only=True,
                 )
             )
         if invoice.delivered_at:
@@ -495,6 +497,7 @@ def order_timeline(order: Order, *, now: dt.datetime | None = None) -> list[Time
                     % {"number": invoice.red_invoice_number or "-"},
                     kind,
                     "MS-5.5",
+                    date_only=True,
                 )
             )
     if order.settled_at:

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 
 from catalog.selectors import products_for_vendor
 from marketplace.exceptions import DomainError
+from marketplace.money import format_cny
 from marketplace.timeutils import start_of_day
 from marketplace.workcalendar import WorkCalendar
 from orders.admin.display import china
@@ -265,6 +266,7 @@ def _refund_page(
         # The same sentence the arbitrator reads (orders/admin/decision.py): one source.
         "why": why(facts),
         "basis_label": RefundBasis(facts.quote.basis).label,
+        "remaining_text": format_cny(facts.remaining),
         "buyer_evidence": refund_evidence(refund),
         "vendor_evidence": RefundEvidence.objects.filter(refund=refund),
         "deadline": refund_reply_deadline(refund),
