@@ -347,7 +347,11 @@ def test_vendor_pages_with_another_vendors_ids_are_404_and_change_nothing(client
                     problems.append(f"{method} {url}: {response.status_code}, expected 404")
             elif response.status_code >= 500:
                 problems.append(f"{method} {url}: {response.status_code}")
-            leaked = _leaks(b"".join(getattr(response, "streaming_content", [response.content])))
+            # A download (the orders CSV) streams: read it to its end (`content` would raise).
+            body_bytes = (
+                b"".join(response.streaming_content) if response.streaming else response.content
+            )
+            leaked = _leaks(body_bytes)
             if leaked:
                 problems.append(f"{method} {url} shows vendor B's {leaked}")
     # Searching B's order ID: the box echoes the ID typed, so the leak check above cannot
