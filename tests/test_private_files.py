@@ -126,14 +126,40 @@ def _qualification() -> Kind:
     )  # fmt: skip
 
 
+def _refund_evidence() -> Kind:
+    from orders.models import RefundEvidence
+    from orders.services import refund_request, refund_vendor_dispute
+    from tests.orders.factories import PAID_AT, make_order
+
+    order = make_order()
+    at = PAID_AT + dt.timedelta(days=1)
+    refund, _ = refund_request(
+        order=order, external_id="R-1", reason="not_received", amount_requested="10.00",
+        requested_at=at, received_at=at,
+    )  # fmt: skip
+    refund_vendor_dispute(
+        refund=refund,
+        note="Delivered.",
+        actor=VendorStaffFactory(vendor=order.vendor).user,
+        evidence_files=[SimpleUploadedFile("交付记录.pdf", PDF, "application/pdf")],
+    )
+    evidence = RefundEvidence.objects.get(refund=refund)
+    # MS-5.1: the vendor's own answer; arbitrators read it, onboarding reviewers do not.
+    return Kind(
+        "refund-evidence", evidence, "file", order.vendor, roles.REFUND_ARBITRATOR,
+        roles.ONBOARDING_REVIEWER, PDF, "application/pdf", True, "交付记录.pdf",
+    )  # fmt: skip
+
+
 BUILDERS = {
     "vendor-document": _vendor_document,
     "appeal-evidence": _appeal_evidence,
     "report-evidence": _report_evidence,
     "import-file": _import_file,
     "qualification": _qualification,
+    "refund-evidence": _refund_evidence,
 }
-VENDOR_OWNED = ["vendor-document", "appeal-evidence", "qualification"]
+VENDOR_OWNED = ["vendor-document", "appeal-evidence", "qualification", "refund-evidence"]
 
 
 @pytest.fixture(params=list(BUILDERS))

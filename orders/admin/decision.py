@@ -212,8 +212,18 @@ def _vendor(facts: RefundDecisionFacts) -> Section:
         [
             Row(_("status"), refund.get_status_display()),
             Row(_("statement"), _vendor_answer(refund)),
+            Row(_("vendor's evidence"), _vendor_evidence(refund)),
         ],
     )
+
+
+def _vendor_evidence(refund: Refund) -> Any:
+    """Issue 13: files (authenticated file view) and links the vendor gave with its answer."""
+    items = [
+        (str(item), item.file.url if item.file else item.url)
+        for item in refund.vendor_evidence.all()
+    ]
+    return bullet_list(items) if items else EMPTY
 
 
 def _payment(refund: Refund) -> Section:
