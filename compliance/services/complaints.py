@@ -76,6 +76,7 @@ def complaint_record(
                 description=description or "",
             )
             _open_case_if_due(vendor, complaint)
+            complaint.refresh_from_db(fields=["case"])  # attached through a fresh row
     except IntegrityError:  # the same complaint, reported twice at once
         existing = ServiceComplaint.objects.get(channel=channel, external_id=external_id)
         return _same_or_conflict(existing, order=order, kind=kind), False

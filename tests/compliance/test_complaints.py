@@ -18,9 +18,12 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/complaints/"
 
 
+_NAMES = iter(range(1, 10_000))
+
+
 def _client(operations: list[str], channel: str = "cn") -> APIClient:
     _account, token = service_account_create(
-        name=f"sf-{channel}-{len(operations)}", channel=channel, operations=operations, actor=None
+        name=f"sf-{channel}-{next(_NAMES)}", channel=channel, operations=operations, actor=None
     )
     client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
@@ -85,7 +88,6 @@ def test_ms_4_3_the_threshold_reports_one_unreachable_case_for_review(
     assert case.vendor_id == order.vendor_id
     assert case.status == CaseStatus.REPORTED  # a reviewer confirms; nothing applied
     assert case.source == CaseSource.RULE
-    assert not case.measures.exists() if hasattr(case, "measures") else True
     # While it is open, further complaints join it; no second case.
     for n in (4, 5, 6):
         storefront.post(URL, _body(order, n), format="json")
