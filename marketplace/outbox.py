@@ -33,6 +33,7 @@ __all__ = [
     "EventKind",
     "OutboxEvent",
     "event_emit",
+    "event_emit_many",
     "events_page",
     "outbox_assign_positions",
 ]
@@ -140,30 +141,65 @@ def event_emit(
     Raises ValueError for an unknown kind or channel, TypeError for a payload value that is
     not plain JSON (floats included), RuntimeError outside a transaction.
     """
+    if subject.pk is None:
+        raise ValueError("the subject must be saved before its event is emitted")
+    wanted = _check(kind, channels)
+    _write(
+        kind, subject._meta.label_lower, [(subject.pk, _sales_channel(subject), payload)], wanted
+    )
+
+
+def event_emit_many(
+    *,
+    kind: str,
+    model: type[models.Model],
+    items: Iterable[tuple[Any, dict]],
+    channels: Iterable[str] = ("storefront", "billing"),
+) -> int:
+    """`event_emit` for many subjects of one model at once, in ONE insert (set-based callers:
+    the compliance recompute, bulk delisting). `items` are (primary key, payload); the
+    subjects are platform-wide (no sales channel). Returns how many events were written."""
+    wanted = _check(kind, channels)
+    rows = [(pk, "", payload) for pk, payload in items]
+    if rows:
+        _write(kind, model._meta.label_lower, rows, wanted)
+    return len(rows)
+
+
+def _check(kind: str, channels: Iterable[str]) -> list[str]:
     if kind not in EventKind.values:
         raise ValueError(f"unknown event kind {kind!r}")
     wanted = list(dict.fromkeys(channels))
     if not wanted or any(c not in EventChannel.values for c in wanted):
         raise ValueError(f"unknown or no event channels {wanted!r}")
-    if subject.pk is None:
-        raise ValueError("the subject must be saved before its event is emitted")
     if not transaction.get_connection().in_atomic_block:
         # In autocommit the event would commit apart from the change: lost if the change
         # then fails, or sent for a change that never happened.
         raise RuntimeError("event_emit must run inside the transaction of the change")
-    body = _jsonable(payload)
-    event_id = uuid.uuid4()
+    return wanted
+
+
+def _write(
+    kind: str, subject_type: str, subjects: list[tuple[Any, str, dict]], channels: list[str]
+) -> None:
     now = timezone.now()
-    common = {
-        "event_id": event_id,
-        "kind": kind,
-        "sales_channel": _sales_channel(subject),
-        "subject_type": subject._meta.label_lower,
-        "subject_id": str(subject.pk),
-        "payload": body,
-        "created_at": now,
-    }
-    OutboxEvent.objects.bulk_create([OutboxEvent(channel=c, **common) for c in wanted])
+    events = []
+    for pk, sales_channel, payload in subjects:
+        body, event_id = _jsonable(payload), uuid.uuid4()
+        events += [
+            OutboxEvent(
+                event_id=event_id,
+                kind=kind,
+                channel=channel,
+                sales_channel=sales_channel,
+                subject_type=subject_type,
+                subject_id=str(pk),
+                payload=body,
+                created_at=now,
+            )
+            for channel in channels
+        ]
+    OutboxEvent.objects.bulk_create(events)
 
 
 LOCK_KEY = 0x6D6B745F6F7574  # "mkt_out": the feed's advisory lock (PostgreSQL)

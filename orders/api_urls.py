@@ -14,6 +14,8 @@ urlpatterns = [
     ),
     path("refunds/", api.RefundCreateView.as_view(), name="api-refunds-create"),
     path("refunds/<int:pk>/", api.RefundDetailView.as_view(), name="api-refunds-detail"),
+    path("refunds/<int:pk>/payment/", api.RefundPaymentView.as_view(), name="api-refunds-payment"),
+    path("events/", api.EventListView.as_view(), name="api-events"),
     path("invoices/", api.InvoiceCreateView.as_view(), name="api-invoices-create"),
     path("invoices/<int:pk>/", api.InvoiceDetailView.as_view(), name="api-invoices-detail"),
 ]

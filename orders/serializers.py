@@ -229,8 +229,76 @@ class RefundOut(serializers.ModelSerializer):
             "vendor_terms_percent",
             "decision_reason",
             "refunded_at",
+            "payment_reference",
         ]
         read_only_fields = fields
+
+
+class RefundPaymentIn(serializers.Serializer):
+    """Issue 14: billing paid a refund back to the buyer."""
+
+    paid_at = AwareDateTimeField(help_text="When the money left, with its offset.")
+    reference = serializers.CharField(
+        max_length=64,
+        help_text="Billing's payment reference; the same again is a retry (200, nothing new).",
+    )
+
+
+class RefundPaymentOut(RefundOut):
+    order_status = serializers.CharField(source="order.status", read_only=True)
+
+    class Meta(RefundOut.Meta):
+        fields = [*RefundOut.Meta.fields, "order_status"]
+        read_only_fields = fields
+
+
+class EventsQuery(serializers.Serializer):
+    """Issue 14: the event feed's query string."""
+
+    after = serializers.IntegerField(
+        required=False,
+        default=0,
+        min_value=0,
+        max_value=2**63 - 1,
+        help_text="The `next_cursor` of the previous page; 0 (or absent) from the start.",
+    )
+    limit = serializers.IntegerField(required=False, default=100, min_value=1, max_value=500)
+    channel = serializers.ChoiceField(
+        choices=["storefront", "billing"],
+        required=False,
+        help_text="Only for a token allowed both feeds: which one to read.",
+    )
+
+
+class EventSubjectOut(serializers.Serializer):
+    type = serializers.CharField(help_text="app.model, e.g. orders.refund")
+    id = serializers.CharField()
+
+
+class EventOut(serializers.Serializer):
+    cursor = serializers.IntegerField(help_text="This event's position in the feed.")
+    event_id = serializers.UUIDField(help_text="Same for the event's copy in the other feed.")
+    kind = serializers.CharField()
+    subject = EventSubjectOut()
+    payload = serializers.JSONField(help_text="By kind; money as decimal strings in CNY.")
+    created_at = serializers.DateTimeField()
+
+
+class EventPageOut(serializers.Serializer):
+    events = EventOut(many=True)
+    next_cursor = serializers.IntegerField(help_text="Send as `after` for the next page.")
+    has_more = serializers.BooleanField(help_text="True: ask again at once.")
+
+
+def event_out(event: Any) -> dict[str, Any]:
+    return {
+        "cursor": event.position,
+        "event_id": str(event.event_id),
+        "kind": event.kind,
+        "subject": {"type": event.subject_type, "id": event.subject_id},
+        "payload": event.payload,
+        "created_at": _dt_out(event.created_at),
+    }
 
 
 class InvoiceCreateIn(serializers.Serializer):

@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 
 from compliance.services.penalties import penalty_apply
 from orders.models import ApiOperation, Statement
-from orders.services import refund_request, service_account_create
+from orders.services import refund_request, refund_vendor_agree, service_account_create
 from orders.services.settlement import parse_period, settlement_run, statement_issue
 from tests import crawl_tally as tally
 from tests.compliance.factories import confirmed_case, reviewer
@@ -375,7 +375,25 @@ def api() -> dict[str, Any]:
     client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     order = make_order(kind="ops")
-    return {"client": client, "order": order, "spec": make_spec()}
+    # Issue 14: an agreed refund, payable, so the payment endpoint's valid body would succeed.
+    refund, _ = refund_request(
+        order=make_order(),
+        external_id="R-PAY",
+        reason="not_received",
+        amount_requested="10.00",
+        requested_at=PAID_AT + dt.timedelta(days=1),
+        received_at=PAID_AT + dt.timedelta(days=1),
+    )
+    refund_vendor_agree(refund=refund, actor=None)
+    return {"client": client, "order": order, "spec": make_spec(), "refund": refund}
+
+
+# Routes whose <pk> is not an order's.
+API_PK_OBJECT = {"api-refunds-payment": "refund"}
+
+
+def _api_pk(route, objects: dict[str, Any]) -> int:
+    return objects[API_PK_OBJECT.get(route.name, "order")].pk
 
 
 def _api_valid(name: str, objects: dict[str, Any]) -> dict[str, Any]:
@@ -397,6 +415,7 @@ def _api_valid(name: str, objects: dict[str, Any]) -> dict[str, Any]:
             "amount": "10.00",
             "requested_at": at,
         },
+        "api-refunds-payment": {"paid_at": "2026-07-03T10:00:00+08:00", "reference": "PAY-1"},
         "api-invoices-create": {
             "order_id": objects["order"].pk,
             "external_id": "I-NEW",
@@ -426,7 +445,8 @@ def test_api_posts_refuse_garbage_with_code_and_message_and_write_nothing(api):
     client.raise_request_exception = False
     problems = []
     for route in _api_post_routes():
-        url = reverse(route.name, kwargs={"pk": api["order"].pk} if route.kwargs else {})
+        pk = _api_pk(route, api)
+        url = reverse(route.name, kwargs={"pk": pk} if route.kwargs else {})
         valid = _api_valid(route.name, api)
         attempts = [(label, body, "json") for label, body in _variants(valid)]
         attempts += [
@@ -445,7 +465,7 @@ def test_api_posts_refuse_garbage_with_code_and_message_and_write_nothing(api):
             response = client.post(url, body, format=fmt)
             problems += _check_api(url, label, response, before, valid, body)
         if route.kwargs:
-            huge = url.replace(f"/{api['order'].pk}/", "/99999999999999999999999/")
+            huge = url.replace(f"/{pk}/", "/99999999999999999999999/")
             raw_urls = [(huge, "an ID past every integer column", valid)]
         else:
             raw_urls = []
@@ -457,6 +477,26 @@ def test_api_posts_refuse_garbage_with_code_and_message_and_write_nothing(api):
             before = _counts()
             response = client.post(url, data, content_type=content_type)
             problems += _check_api(url, label, response, before, valid, None)
+    assert not problems, "\n".join(problems)
+
+
+def test_api_event_feed_refuses_garbage_queries_clearly(api):
+    """Issue 14: the feed's query string (cursor, limit, channel): 400 with code and message,
+    nothing written, never a 500. A blank value counts as absent."""
+    client = api["client"]
+    client.raise_request_exception = False
+    garbage = ["-1", "abc", "1.5", "\x00", HUGE, "99999999999999999999999", "1e3"]
+    cases = [("after", v) for v in garbage] + [("limit", v) for v in [*garbage, "0", "501"]]
+    cases += [("channel", v) for v in ["fax", "\x00", HUGE, "storefront,billing"]]
+    problems = []
+    for name, value in cases:
+        before = _counts()
+        response = client.get("/api/v1/events/", {"channel": "billing", name: value})
+        where = f"GET /api/v1/events/?{name}={value[:20]!r}"
+        if response.status_code != 400:
+            problems.append(f"{where}: {response.status_code}")
+        else:
+            problems += _check_api(where, name, response, before, {}, None)
     assert not problems, "\n".join(problems)
 
 

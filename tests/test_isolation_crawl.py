@@ -436,6 +436,7 @@ API_KWARGS: dict[tuple[str, str], str] = {
     ("api-orders-delivery", "pk"): "order",
     ("api-orders-service-confirmation", "pk"): "order",
     ("api-refunds-detail", "pk"): "refund",
+    ("api-refunds-payment", "pk"): "refund",
     ("api-invoices-detail", "pk"): "invoice",
 }
 
@@ -443,6 +444,7 @@ API_KWARGS: dict[tuple[str, str], str] = {
 API_BODIES: dict[str, dict[str, Any]] = {
     "api-orders-delivery": {"outcome": "delivered", "at": "2026-07-01T12:00:00+08:00"},
     "api-orders-service-confirmation": {"confirmed_at": "2026-07-02T10:00:00+08:00"},
+    "api-refunds-payment": {"paid_at": "2026-07-03T10:00:00+08:00", "reference": "PAY-X"},
     "api-refunds-create": {
         "order_id": "order",
         "external_id": "R-X",
@@ -466,7 +468,8 @@ API_BODIES: dict[str, dict[str, Any]] = {
 }
 
 # Creates that name no other-channel object: they are checked for auth only.
-API_NO_FOREIGN_ID = {"api-orders-create"}
+# The event feed names no object: test_api_event_feed_shows_no_other_channels_orders.
+API_NO_FOREIGN_ID = {"api-orders-create", "api-events"}
 
 
 def _methods(route: Route) -> list[str]:
@@ -552,6 +555,29 @@ def test_api_endpoints_with_another_channels_ids_are_404(api_world):
     assert _api_rows() == before
 
 
+def test_api_event_feed_shows_no_other_channels_orders(api_world):
+    """Issue 14: the other sales channel's refund events never reach a 'cn' token's feed."""
+    from orders.services import refund_vendor_agree
+
+    refund_vendor_agree(refund=api_world["refund"], actor=None)  # emits refund.approved (intl)
+    own_refund = refund_request(
+        order=make_order(channel="cn"),
+        external_id="R-A",
+        reason="not_received",
+        amount_requested="10.00",
+        requested_at=PAID_AT + dt.timedelta(days=1),
+        received_at=PAID_AT + dt.timedelta(days=1),
+    )[0]
+    refund_vendor_agree(refund=own_refund, actor=None)
+    _account, token = _all_operations_account()
+    for feed in ("storefront", "billing"):
+        response = _client(token).get(f"/api/v1/events/?channel={feed}")
+        assert response.status_code == 200
+        subjects = [e["subject"]["id"] for e in response.json()["events"]]
+        assert subjects == [str(own_refund.pk)], feed
+        assert not _leaks(response.content)
+
+
 def _all_operations_account():
     from orders.services import service_account_create
 
@@ -569,7 +595,9 @@ def test_api_token_lacking_the_operation_is_403_and_no_token_is_401(api_world):
     before = _api_rows()
     for route in api_routes():
         view_class = route.callback.cls
-        others = [op for op in ApiOperation.values if op != view_class.required_operation]
+        # A view allowed by any of several operations (the event feed) names them all.
+        needed = getattr(view_class, "allowed_by_any_of", None) or (view_class.required_operation,)
+        others = [op for op in ApiOperation.values if op not in needed]
         _account, token = service_account_create(
             name=f"no-{route.name}", channel="cn", operations=others, actor=None
         )

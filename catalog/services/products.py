@@ -23,6 +23,7 @@ from catalog.services.common import (
 )
 from marketplace.audit import create_audited, save_audited
 from marketplace.exceptions import ValidationFailed
+from marketplace.outbox import EventKind, event_emit, event_emit_many
 from vendors.models import Category, Vendor
 
 # Content may be edited in place only while nobody buys or reviews it.
@@ -196,7 +197,23 @@ def product_delist(*, product: Product, actor: Any, reason: str) -> Product:
             reason=reason,
             update_fields=["status", "delist_reason", "delisted_at", "updated_at"],
         )
+        # Issue 14: the storefront takes the product off sale, with the change or not at all.
+        event_emit(
+            kind=EventKind.PRODUCT_DELISTED,
+            subject=product,
+            payload=_delisted_payload(product),
+            channels=["storefront"],
+        )
     return product
+
+
+def _delisted_payload(product: Product) -> dict[str, Any]:
+    return {
+        "product_id": product.pk,
+        "vendor_id": product.vendor_id,
+        "reason": product.delist_reason,
+        "at": product.delisted_at,
+    }
 
 
 def products_delist_bulk(
@@ -240,5 +257,11 @@ def products_delist_bulk(
             default_user=actor if getattr(actor, "pk", None) else None,
             default_change_reason=reason,
             default_date=now,
+        )
+        event_emit_many(
+            kind=EventKind.PRODUCT_DELISTED,
+            model=Product,
+            items=[(p.pk, _delisted_payload(p)) for p in products],
+            channels=["storefront"],
         )
     return products

@@ -35,6 +35,7 @@ from compliance.services.history import CHANGED, history_copy_rows
 from marketplace.audit import save_audited
 from marketplace.exceptions import PermissionDenied, ValidationFailed
 from marketplace.money import to_money
+from marketplace.outbox import EventKind, event_emit_many
 from vendors.models import Store, Vendor
 
 K = MeasureKind
@@ -366,9 +367,10 @@ def vendor_state_recompute(
             .values_list("pk", *VENDOR_FIELDS)
         )
         _execute_due(ids, moment, actor)
+        previous: dict[str, dict[int, tuple]] = {"stores": {}, "products": {}}
         vendor_changes, store_changes, product_changes = (
             {pk: want for pk, (_vendor, want) in rows.items()}
-            for rows in _state_differences(ids, moment, vendors=vendors)
+            for rows in _state_differences(ids, moment, vendors=vendors, previous=previous)
         )
 
         for model, rows, fields, key in (
@@ -382,7 +384,50 @@ def vendor_state_recompute(
                 _update_grouped(model, fields, rows)
                 history_copy_rows(model, pks=rows, history_type=CHANGED, actor=actor, reason=reason)
                 changed[key] = len(rows)
+        _emit_state_events(store_changes, product_changes, previous, moment)
     return changed
+
+
+def _emit_state_events(
+    store_changes: dict[int, tuple],
+    product_changes: dict[int, tuple],
+    previous: dict[str, dict[int, tuple]],
+    moment: dt.datetime,
+) -> None:
+    """Issue 14: tell the storefront, in this transaction, what it must show differently.
+
+    Only real changes: a product whose searchability flips (hidden / shown again; a new
+    hiding reason on a product already hidden is no news to the storefront), a store whose
+    display or trading flags change (suspended while any restriction holds, resumed when
+    none is left). One insert per kind whatever the number of rows (set-based).
+    """
+    at = moment.isoformat()
+    hidden, shown = [], []
+    for pk, (searchable, hidden_reason, _shielded) in product_changes.items():
+        was_searchable = previous["products"][pk][0]
+        if was_searchable and not searchable:
+            hidden.append((pk, {"product_id": pk, "reasons": hidden_reason, "at": at}))
+        elif searchable and not was_searchable:
+            shown.append((pk, {"product_id": pk, "at": at}))
+    suspended, resumed = [], []
+    for pk, (displayed, trading, closed) in store_changes.items():
+        state = {
+            "store_id": pk,
+            "vendor_id": previous["stores"][pk][0],
+            "displayed": displayed,
+            "trading": trading,
+            "closed": closed,
+            "at": at,
+        }
+        (resumed if displayed and trading and not closed else suspended).append((pk, state))
+    storefront = ["storefront"]
+    for kind, model, items in (
+        (EventKind.PRODUCT_HIDDEN, Product, hidden),
+        (EventKind.PRODUCT_SHOWN, Product, shown),
+        (EventKind.STORE_SUSPENDED, Store, suspended),
+        (EventKind.STORE_RESUMED, Store, resumed),
+    ):
+        event_emit_many(kind=kind, model=model, items=items, channels=storefront)
 
 
 def state_differences(
@@ -403,13 +448,19 @@ def state_differences(
 
 
 def _state_differences(
-    ids: list[int], moment: dt.datetime, *, vendors: list[tuple]
+    ids: list[int],
+    moment: dt.datetime,
+    *,
+    vendors: list[tuple],
+    previous: dict[str, dict[int, tuple]] | None = None,
 ) -> tuple[dict[int, tuple[int, tuple]], ...]:
     """Derive the effective state of these vendors from their measures in force at `moment`
     and compare it with the stored rows (`vendors`: tuples of pk and VENDOR_FIELDS).
 
     Returns (vendor, store, product) changes, each `{pk: (vendor_id, wanted values)}`. Rows
     are read as tuples, not model instances; only rows that differ are returned.
+    `previous`, when given, receives the stored values of the changed stores and products
+    (`{"stores"|"products": {pk: (vendor_id, *stored values)}}`) for the recompute's events.
     """
     kinds_by_vendor: dict[int, set[str]] = defaultdict(set)
     kinds_by_product: dict[int, set[str]] = defaultdict(set)
@@ -440,6 +491,8 @@ def _state_differences(
         )
         if tuple(current) != want:
             store_changes[pk] = (vendor_id, want)
+            if previous is not None:
+                previous["stores"][pk] = (vendor_id, *current)
 
     product_changes: dict[int, tuple[int, tuple]] = {}
     products = Product.objects.filter(vendor_id__in=ids).order_by("pk")
@@ -454,6 +507,8 @@ def _state_differences(
         want = (not hiding, ", ".join(sorted(hiding))[:300], K.SHIELD_CONTENT in own)
         if tuple(current) != want:
             product_changes[pk] = (vendor_id, want)
+            if previous is not None:
+                previous["products"][pk] = tuple(current)
     return vendor_changes, store_changes, product_changes
 
 

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-__all__ = ["SCOPE_PRESETS", "ApiOperation", "ServiceAccount"]
+__all__ = ["FEED_OPERATIONS", "SCOPE_PRESETS", "ApiOperation", "ServiceAccount"]
 
 
 class ApiOperation(models.TextChoices):
@@ -22,6 +22,17 @@ class ApiOperation(models.TextChoices):
     READ_INVOICE = "invoices.read", _("Read invoices")
     # MS-4.3 / MS-4.4: buyers' complaints about a vendor's service (compliance's endpoint).
     REPORT_COMPLAINT = "complaints.create", _("Report service complaints")
+    # Issue 14: billing reports refunds paid back; each system reads its own event feed.
+    REPORT_REFUND_PAYMENT = "refunds.payment", _("Report refunds paid back")
+    READ_STOREFRONT_EVENTS = "events.storefront", _("Read the storefront's event feed")
+    READ_BILLING_EVENTS = "events.billing", _("Read the billing system's event feed")
+
+
+# The event feed a token reads (marketplace.outbox.EventChannel), by its operation.
+FEED_OPERATIONS: dict[str, str] = {
+    "storefront": ApiOperation.READ_STOREFRONT_EVENTS,
+    "billing": ApiOperation.READ_BILLING_EVENTS,
+}
 
 
 # The storefront sells and reports delivery; billing handles invoices.
@@ -33,11 +44,14 @@ SCOPE_PRESETS: dict[str, list[str]] = {
         ApiOperation.CREATE_REFUND,
         ApiOperation.READ_REFUND,
         ApiOperation.REPORT_COMPLAINT,
+        ApiOperation.READ_STOREFRONT_EVENTS,
     ],
     "billing": [
         ApiOperation.CREATE_INVOICE,
         ApiOperation.READ_INVOICE,
         ApiOperation.READ_REFUND,
+        ApiOperation.REPORT_REFUND_PAYMENT,
+        ApiOperation.READ_BILLING_EVENTS,
     ],
 }
 
@@ -76,6 +90,10 @@ class ServiceAccount(models.Model):
 
     def allows(self, operation: str) -> bool:
         return self.active and operation in self.operations
+
+    def event_feeds(self) -> list[str]:
+        """The event channels this token may read (issue 14): one, by the service's check."""
+        return [feed for feed, op in FEED_OPERATIONS.items() if self.allows(op)]
 
     def token_matches(self, secret: str) -> bool:
         return hmac.compare_digest(self.token_hash, hash_token(secret))

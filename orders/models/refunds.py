@@ -277,6 +277,9 @@ class Refund(models.Model):
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     refunded_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
+    # Issue 14: billing's reference of the payment back to the buyer (blank when finance
+    # marked it paid by hand); a report with the same reference again is a retry.
+    payment_reference = models.CharField(_("payment reference"), max_length=64, blank=True)
     history = HistoricalRecords()
 
     class Meta:

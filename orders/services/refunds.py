@@ -22,6 +22,7 @@ from catalog.models import Specification
 from marketplace.audit import save_audited
 from marketplace.exceptions import StateConflict, ValidationFailed
 from marketplace.money import ZERO, to_money
+from marketplace.outbox import EventKind, event_emit
 from marketplace.timeutils import china_date
 from orders.exceptions import AmountInvalid, ExternalIdConflict, RefundRefused
 from orders.models import (
@@ -55,6 +56,7 @@ __all__ = [
     "refund_approve",
     "refund_mark_refunded",
     "refund_open_arbitration",
+    "refund_record_payment",
     "refund_reject",
     "refund_request",
     "refund_vendor_agree",
@@ -287,7 +289,26 @@ def _agree(refund, actor, note, evidence_urls, evidence_files, saved) -> Refund:
         update_fields=[*QUOTE_FIELDS, "status", "approved_amount", "vendor_note"],
     )
     _store_evidence(refund, actor, note or "vendor agreed", evidence_urls, evidence_files, saved)
+    _emit_approved(refund, by="vendor")
     return refund
+
+
+def _emit_approved(refund: Refund, *, by: str) -> None:
+    """Issue 14: billing pays back the amount now committed (by the vendor's agreement or the
+    platform's approval), the storefront tells the buyer; written with the decision."""
+    event_emit(
+        kind=EventKind.REFUND_APPROVED,
+        subject=refund,
+        payload={
+            "refund_id": refund.pk,
+            "order_id": refund.order_id,
+            "external_id": refund.external_id,
+            "amount": refund.approved_amount,
+            "currency": "CNY",
+            "approved_by": by,
+            "basis": refund.basis,
+        },
+    )
 
 
 def refund_vendor_dispute(
@@ -456,6 +477,7 @@ def refund_approve(
             "decision_reason",
         ],
     )
+    _emit_approved(refund, by="platform")
     return refund
 
 
@@ -478,15 +500,29 @@ def refund_reject(*, refund: Refund, actor: Any, reason: str) -> Refund:
 
 @transaction.atomic
 def refund_mark_refunded(
-    *, refund: Refund, actor: Any, reason: str, at: dt.datetime | None = None
+    *,
+    refund: Refund,
+    actor: Any,
+    reason: str,
+    at: dt.datetime | None = None,
+    payment_reference: str = "",
 ) -> Refund:
     """The money went back to the buyer. Ends the order when all is refunded, claws back a
-    settled vendor share (MS-5.6) and applies MS-5.5 to the order's invoices."""
+    settled vendor share (MS-5.6) and applies MS-5.5 to the order's invoices.
+
+    Finance's manual path (admin) and billing's report (`refund_record_payment`, with the
+    payment's reference) both come here."""
     _require_reason(reason)
     at = at or timezone.now()
     order, refund = _lock_pair(refund)
     run_transition(refund, refund.mark_refunded, at=at)
-    save_audited(refund, actor=actor, reason=reason, update_fields=["status", "refunded_at"])
+    refund.payment_reference = payment_reference
+    save_audited(
+        refund,
+        actor=actor,
+        reason=reason,
+        update_fields=["status", "refunded_at", "payment_reference"],
+    )
     paid_back = to_money(
         Refund.objects.filter(order=order, status=Refund.Status.REFUNDED).aggregate(
             s=Sum("approved_amount")
@@ -504,7 +540,76 @@ def refund_mark_refunded(
     )
     if order.settled_at is not None and order.settled_amount:
         _open_clawback(order=order, refund=refund, at=at, actor=actor)
+    event_emit(
+        kind=EventKind.REFUND_PAID,
+        subject=refund,
+        payload={
+            "refund_id": refund.pk,
+            "order_id": order.pk,
+            "external_id": refund.external_id,
+            "amount": refund.approved_amount,
+            "currency": "CNY",
+            "paid_at": at,
+            "payment_reference": payment_reference,
+            "order_status": order.status,
+        },
+    )
     return refund
+
+
+@transaction.atomic
+def refund_record_payment(
+    *,
+    refund: Refund,
+    paid_at: dt.datetime,
+    reference: str,
+    caller: ServiceAccount | None = None,
+    received_at: dt.datetime | None = None,
+) -> tuple[Refund, bool]:
+    """Billing reports that a refund's money was paid back (issue 14). Returns (refund,
+    recorded): False for a retry of the same report, which writes nothing.
+
+    The refund, the order and the invoices (MS-5.5) follow through `refund_mark_refunded`,
+    finance's own path. A refund already paid under another reference, or marked paid by
+    finance, is a 409: billing must not pay twice without somebody looking.
+    """
+    reference = (reference or "").strip()
+    if not reference:
+        raise ValidationFailed(
+            _("The payment reference is required."), code="reference_required", field="reference"
+        )
+    require_aware(paid_at, "paid_at")
+    require_not_future(paid_at, field="paid_at", received_at=received_at)
+    # The order row first, as every refund service (lock order); retries wait here.
+    _order, locked = _lock_pair(refund)
+    if locked.status == Refund.Status.REFUNDED:
+        if locked.payment_reference == reference:
+            return locked, False
+        if not locked.payment_reference:
+            raise StateConflict(
+                _("Finance already marked this refund paid on %(day)s; nothing was recorded."),
+                code="refund_paid_manually",
+                day=china_date(locked.refunded_at).isoformat() if locked.refunded_at else "",
+            )
+        raise StateConflict(
+            _("This refund was already paid under another reference (%(reference)s)."),
+            code="payment_reference_conflict",
+            reference=locked.payment_reference,
+        )
+    require_not_before(
+        paid_at,
+        locked.decided_at or locked.requested_at,
+        field="paid_at",
+        event=_("refund's approval"),
+    )
+    refund = refund_mark_refunded(
+        refund=locked,
+        actor=None,
+        reason=reason_with_caller(f"refund paid back, reference {reference}", caller),
+        at=paid_at,
+        payment_reference=reference,
+    )
+    return refund, True
 
 
 def _open_clawback(*, order: Order, refund: Refund, at: dt.datetime, actor: Any) -> None:
