@@ -37,6 +37,15 @@ class OrdersConfig(AppConfig):
 
             vendor_exit_started.connect(on_vendor_exit_started, dispatch_uid="orders.exit_refunds")
             exit_progress.register("orders", exit_progress_lines)
+            # MS-8.4.3 read only after exit, except what finishes the exit: the last
+            # statements are confirmed or disputed and invoiced by the vendor (MS-3.1.5 ④).
+            for name in (
+                "statement_confirm",
+                "statement_dispute",
+                "statement_vat_invoice",
+                "statement_fee_invoice",
+            ):
+                exit_progress.allow_write(f"vendor:{name}")
         try:
             from vendors import dashboard
         except ImportError:  # pragma: no cover

@@ -388,3 +388,12 @@ def test_ms_2_5_the_vendor_has_one_store_and_its_exit_is_the_vendors():
     with pytest.raises(IntegrityError), transaction.atomic():
         StoreFactory(vendor=vendor)
     assert vendor.store is not None
+
+
+def test_ms_8_4_3_only_the_statement_steps_that_finish_the_exit_stay_writable():
+    from vendors import exit_progress
+
+    assert exit_progress.writable_after_exit("vendor:statement_confirm")
+    assert exit_progress.writable_after_exit("vendor:statement_vat_invoice")
+    assert not exit_progress.writable_after_exit("vendor:refund_agree")
+    assert not exit_progress.writable_after_exit("vendor:exit_request")
