@@ -1,20 +1,12 @@
-"""Compliance admin: the violation table (editable by the compliance lead only), penalty cases
-with audited action buttons, applied measures, and the bulk import.
-
-Every state change is a button leading to an intermediate page that shows exactly what will
-happen and asks for a reason; the view checks the permission itself and calls a service.
-Money and state fields are read-only. Changelists cost a fixed number of queries.
+"""Penalty cases: audited action buttons, each leading to an intermediate page that shows
+exactly what will happen and asks for a reason; the view checks the permission itself and
+calls a service.
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
-from collections.abc import Callable, Iterable
-from contextvars import ContextVar
+from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
@@ -26,18 +18,44 @@ from django.db.models import Count, Exists, OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.http import content_disposition_header
-from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, ngettext, override
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, override
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
 from catalog.models import Product
 from compliance import importing
+from compliance.admin.common import (
+    ReadOnlyInline,
+    ReasonForm,
+    S,
+    ViewerMixin,
+    admin_link,
+    china_time,
+    execution_shown,
+    html_list,
+    may_view,
+    measure_phrase,
+    money,
+    violation_name,
+    violation_rows,
+    violation_shown,
+)
+from compliance.admin.imports import (
+    ImportForm,
+    _job_preview,
+    import_columns,
+    import_template,
+)
+from compliance.admin.measures import (
+    _lift_page,
+    _may_lift,
+)
 from compliance.importing.reading import CONTROL_CHARS_RE
 from compliance.models import (
     ONE_SHOT_KINDS,
@@ -45,15 +63,9 @@ from compliance.models import (
     CaseEvent,
     CaseEvidence,
     CaseStatus,
-    CauseType,
     ImportJob,
     MeasureKind,
     PenaltyCase,
-    ServiceComplaint,
-    ViolationLevel,
-    ViolationMeasure,
-    ViolationType,
-    ViolationVersion,
 )
 from compliance.resources import PenaltyCaseResource
 from compliance.selectors import cases_awaiting_approval_for
@@ -67,206 +79,10 @@ from compliance.services.imports import (
     import_job_start,
 )
 from marketplace.exceptions import DomainError
-from marketplace.files import file_link
 from marketplace.history_admin import SimpleHistoryAdmin
-from marketplace.money import AmountFormField, format_cny
-
-S = CaseStatus
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
-
-
-# --- reading records: labels, names, links, money, China time (issue 12 §2) -----------------
-
-# The user whose page is being rendered: links are offered only to pages they may open.
-# Set by `ViewerMixin` around the whole response, rendering included (a ContextVar is
-# per thread and per task, so two requests never see each other's user).
-_viewer: ContextVar[Any] = ContextVar("compliance_admin_viewer", default=None)
-
-
-class ViewerMixin:
-    """Renders changelists and change pages with `_viewer` set (the display methods read it:
-    Django renders a TemplateResponse after the view returns, so it is rendered here)."""
-
-    class Media:
-        # A file, not inline styles: the CSP allows styles from 'self' only.
-        css = {"all": ("compliance/admin.css",)}
-
-    def _with_viewer(self, request: HttpRequest, view: Callable[[], HttpResponse]):
-        token = _viewer.set(request.user)
-        try:
-            response = view()
-            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
-                response.render()
-            return response
-        finally:
-            _viewer.reset(token)
-
-    def changelist_view(self, request, extra_context=None):
-        return self._with_viewer(
-            request, lambda: super(ViewerMixin, self).changelist_view(request, extra_context)
-        )
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        return self._with_viewer(
-            request,
-            lambda: super(ViewerMixin, self).changeform_view(
-                request, object_id, form_url, extra_context
-            ),
-        )
-
-
-def may_view(model_label: str) -> bool:
-    """Whether the user of the page may open the admin page of `app_label.model`."""
-    user = _viewer.get()
-    if user is None:
-        return False
-    app_label, model = model_label.split(".")
-    return user.has_perm(f"{app_label}.view_{model}") or user.has_perm(
-        f"{app_label}.change_{model}"
-    )
-
-
-def admin_link(model_label: str, pk: Any, text: Any) -> SafeString:
-    """A link to a record's admin page, or its name alone for a user who may not open it."""
-    if pk in (None, "") or not may_view(model_label):
-        return format_html("{}", text)
-    app_label, model = model_label.split(".")
-    try:
-        url = reverse(f"admin:{app_label}_{model}_change", args=[pk])
-    except NoReverseMatch:  # a model without an admin page: the name alone
-        return format_html("{}", text)
-    return format_html('<a href="{}">{}</a>', url, text)
-
-
-def china_time(value: Any) -> str:
-    """An aware time (or its ISO text, as JSON keeps it) in China time, to the minute."""
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return value
-    if isinstance(value, dt.datetime):
-        if timezone.is_naive(value):
-            return value.strftime("%Y-%m-%d %H:%M")
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return "-" if value in (None, "") else str(value)
-
-
-def money(value: Any) -> str:
-    if value in (None, ""):
-        return "-"
-    try:
-        return format_cny(Decimal(str(value)))
-    except (InvalidOperation, ValueError, TypeError):
-        return str(value)
-
-
-def measure_label(kind: str) -> str:
-    return str(MeasureKind(kind).label) if kind in MeasureKind.values else (kind or "-")
-
-
-def violation_name(version: ViolationVersion | None) -> str:
-    """The row's name in the user's language (the table keeps both)."""
-    if version is None:
-        return ""
-    return version.name(get_language())
-
-
-def violation_shown(code: str, version: ViolationVersion | None) -> SafeString:
-    name = violation_name(version)
-    if not name:
-        return format_html("{}", code)
-    return format_html('{} <span class="quiet">({})</span>', name, code)
-
-
-def execution_shown(ref: str) -> SafeString | str:
-    """What a one-shot act did, in words with links (the stored ref is a code such as
-    `ledger:10` or `products:3,4`)."""
-    ref = ref or ""
-    kind, _sep, rest = ref.partition(":")
-    if kind == "ledger" and rest.isdigit():
-        text = format_html("{} #{}", _("Deposit ledger entry"), rest)
-        return admin_link("vendors.depositentry", int(rest), text)
-    words = {
-        "evicted": _("Evicted (banned for ever)"),
-        "already evicted": _("Already evicted"),
-        "not listed": _("Not listed: nothing to delist"),
-        "none listed": _("Not listed: nothing to delist"),
-    }
-    if ref in words:
-        return str(words[ref])
-    if kind in ("product", "products"):
-        ids = [int(x) for x in rest.split(",") if x.isdigit()]
-        names = {p.pk: str(p) for p in Product.objects.filter(pk__in=ids)}
-        links = format_html_join(
-            ", ",
-            "{}",
-            ((admin_link("catalog.product", pk, names.get(pk, f"#{pk}")),) for pk in ids),
-        )
-        return format_html("{}: {}", _("Delisted"), links)
-    return ref or "-"
-
-
-def measure_phrase(
-    *,
-    kind: str,
-    product: Any = None,
-    amount: Any = None,
-    starts_at: Any = None,
-    ends_at: Any = None,
-    days: int | None = None,
-    state: Any = "",
-) -> SafeString:
-    """One measure in words: "暂停展示 · 产品 · 30 天 — 等待第二审批人"."""
-    parts: list[Any] = [measure_label(kind)]
-    if product is not None:
-        parts.append(admin_link("catalog.product", product.pk, product))
-    if amount not in (None, ""):
-        parts.append(money(amount))
-    start, end = _moment(starts_at), _moment(ends_at)
-    if days is None and start is not None and end is not None:
-        days = round((end - start).total_seconds() / 86400)
-    if days:
-        parts.append(ngettext("%(days)s day", "%(days)s days", days) % {"days": days})
-    elif kind not in ONE_SHOT_KINDS:
-        parts.append(str(_("until lifted")))
-    text = format_html_join(" · ", "{}", ((p,) for p in parts))
-    if state:
-        return format_html("{} — {}", text, state)
-    return text
-
-
-def _moment(value: Any) -> dt.datetime | None:
-    if isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    return None
-
-
-def html_list(items: Iterable[Any]) -> SafeString:
-    items = list(items)
-    if not items:
-        return mark_safe("-")
-    return format_html(
-        '<ul class="plain-list">{}</ul>', format_html_join("", "<li>{}</li>", ((i,) for i in items))
-    )
-
+from marketplace.money import AmountFormField
 
 # --- forms ----------------------------------------------------------------------------------
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason"),
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
-        help_text=_("Required. Recorded in the case log and history with your name."),
-    )
 
 
 class MeasureForm(forms.Form):
@@ -382,17 +198,6 @@ ACTIONS_BY_NAME = {a.name: a for a in ACTIONS}
 
 
 # --- inlines --------------------------------------------------------------------------------
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class MeasureInline(ReadOnlyInline):
@@ -630,18 +435,6 @@ class ViolationFilter(admin.SimpleListFilter):
         if value and str(value).isdigit():
             return queryset.filter(violation_id=int(value))
         return queryset
-
-
-def violation_rows() -> list[tuple[ViolationType, ViolationVersion | None]]:
-    """Every row of the table with its version in force today (two queries)."""
-    today = timezone.localdate()
-    types = list(ViolationType.objects.order_by("pk"))
-    current: dict[int, ViolationVersion] = {}
-    for version in ViolationVersion.objects.filter(effective_from__lte=today).order_by(
-        "violation_id", "-effective_from"
-    ):
-        current.setdefault(version.violation_id, version)
-    return [(vtype, current.get(vtype.pk)) for vtype in types]
 
 
 # --- penalty cases --------------------------------------------------------------------------
@@ -1201,515 +994,3 @@ def _plan_row(item: svc.PlannedMeasure) -> dict[str, Any]:
         "ends": ends,
         "affected": item.affected_products,
     }
-
-
-# What each column of the import holds (shown on the import page and in the template).
-COLUMN_HELP = {
-    "reference": _("Unique; a reference already imported with the same data is skipped."),
-    "vendor": _("The vendor's unified social credit code (18 characters) or its vendor ID."),
-    "violation": _("A code of the violation table, e.g. SPAM_AD."),
-    "occurred_at": _("When the conduct happened, China time; a date alone means 00:00."),
-    "product": _("Optional: the product's ID; it must belong to the vendor."),
-    "description": _("What happened."),
-    "evidence_url": _("Optional: a https:// link to the evidence."),
-    "reporter": _("Who reported it (at most 100 characters)."),
-}
-
-
-def import_columns() -> list[dict[str, Any]]:
-    return [
-        {
-            "zh": importing.ZH_COLUMN_LABELS[key],
-            "en": importing.COLUMN_LABELS[key],
-            "required": key in importing.REQUIRED,
-            "help": COLUMN_HELP[key],
-        }
-        for key in importing.COLUMNS
-    ]
-
-
-def import_template(file_format: str) -> tuple[bytes, str]:
-    """CSV (UTF-8 with BOM, for Excel on Chinese Windows) or XLSX with the header row only
-    (an example row would be imported if left in); the XLSX explains the columns, the date
-    formats and the violation codes on a second sheet, which the import does not read."""
-    headers = importing.template_headers()
-    if file_format == "csv":
-        buffer = io.StringIO()
-        csv.writer(buffer).writerow(headers)
-        return buffer.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8"
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = str(_("Cases"))
-    sheet.append(headers)
-    for index, key in enumerate(importing.COLUMNS, start=1):
-        letter = get_column_letter(index)
-        sheet[f"{letter}1"].font = Font(bold=True)
-        sheet.column_dimensions[letter].width = 24 if key != "description" else 40
-        if key in ("reference", "vendor", "product"):
-            # Text: an 18-digit credit code typed in Excel would become 9.1E+17.
-            sheet.column_dimensions[letter].number_format = "@"
-    sheet.freeze_panes = "A2"
-    notes = book.create_sheet(str(_("Instructions")))
-    notes.append([str(_("Column")), str(_("Must be filled in")), str(_("What it holds"))])
-    chinese = headers[0] == importing.ZH_COLUMN_LABELS["reference"]
-    for column in import_columns():
-        notes.append(
-            [
-                column["zh"] if chinese else column["en"],
-                str(_("yes") if column["required"] else _("no")),
-                str(column["help"]),
-            ]
-        )
-    notes.append([])
-    notes.append([str(_("Accepted date and time formats (China time)"))])
-    for example in importing.accepted_time_formats():
-        notes.append([example])
-    notes.append([str(_("Excel date cells are read as they are."))])
-    notes.append([])
-    notes.append([str(_("Violation codes")), "", str(_("Name"))])
-    for vtype, version in violation_rows():
-        if not vtype.retired:
-            notes.append([vtype.code, "", violation_name(version)])
-    notes.append([])
-    notes.append([str(_("Only the first sheet is imported; this sheet is ignored."))])
-    for letter, width in (("A", 34), ("B", 10), ("C", 70)):
-        notes.column_dimensions[letter].width = width
-    out = io.BytesIO()
-    book.save(out)
-    return (
-        out.getvalue(),
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-
-
-def _job_preview(job: ImportJob) -> list[dict[str, Any]]:
-    """The first rows of a checked file as they will be created: parsed values with names,
-    errors per row. Read from the stored file (only those rows), so it is what the import
-    will read."""
-    if job.status != ImportJob.Status.CHECKED or not job.file:
-        return []
-    try:
-        with job.file.open("rb") as handle:
-            data = handle.read()
-        rows = importing.preview_rows(data, job.original_name)
-    except (importing.FileRejected, OSError):
-        return []
-    return preview_display(rows)
-
-
-def preview_display(rows: list[importing.PreviewRow]) -> list[dict[str, Any]]:
-    """Names for the ids the rows parse to (four queries for the whole preview)."""
-    from vendors.models import Vendor
-
-    vendor_ids = {r.values.get("vendor_id") for r in rows} - {None}
-    product_ids = {r.values.get("product_id") for r in rows} - {None}
-    version_ids = {r.values.get("violation_version_id") for r in rows} - {None}
-    type_ids = {r.values.get("violation_id") for r in rows} - {None}
-    vendors = {v.pk: v for v in Vendor.objects.filter(pk__in=vendor_ids)}
-    products = {p.pk: p for p in Product.objects.filter(pk__in=product_ids)}
-    versions = {v.pk: v for v in ViolationVersion.objects.filter(pk__in=version_ids)}
-    codes = dict(ViolationType.objects.filter(pk__in=type_ids).values_list("pk", "code"))
-    status_labels = {
-        "new": _("new"),
-        "unchanged": _("unchanged (already imported)"),
-        "error": _("error"),
-    }
-    shown = []
-    for row in rows:
-        v = row.values
-        vendor = vendors.get(v.get("vendor_id"))
-        version = versions.get(v.get("violation_version_id"))
-        code = codes.get(v.get("violation_id"), row.cells.get("violation", ""))
-        when = v.get("occurred_at")
-        shown.append(
-            {
-                "number": row.number,
-                "status": row.status,
-                "status_label": status_labels.get(row.status, row.status),
-                "reference": v.get("reference") or row.cells.get("reference", ""),
-                "vendor": f"{vendor.name} ({vendor.credit_code})" if vendor else "",
-                "violation": violation_shown(code, version) if code else "",
-                "occurred_at": f"{timezone.localtime(when):%Y-%m-%d %H:%M}" if when else "",
-                "product": str(products[v["product_id"]]) if v.get("product_id") else "",
-                "description": v.get("description") or "",
-                "evidence_url": v.get("evidence_url") or "",
-                # A link only for a checked web address (the cell may hold anything).
-                "evidence_link": importing.is_web_link(v.get("evidence_url") or ""),
-                "reporter": v.get("reporter") or "",
-                "errors": [f"{e.column}: {e.message}" for e in row.errors],
-                "cells": row.cells,
-            }
-        )
-    return shown
-
-
-class ImportForm(forms.Form):
-    file = forms.FileField(
-        label=_("CSV or XLSX file"),
-        help_text=_(
-            "The columns and date formats are listed above. Headers in Chinese or English. "
-            "UTF-8, GB18030 or XLSX."
-        ),
-    )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        limit = getattr(settings, "PENALTY_IMPORT_MAX_UPLOAD_BYTES", MAX_UPLOAD_BYTES)
-        if upload.size > limit:
-            raise forms.ValidationError(
-                _("The file is larger than %(max)s MB.") % {"max": limit >> 20}
-            )
-        return upload
-
-
-def _may_lift(user, measure: AppliedMeasure) -> bool:
-    """MS-8.3 / MS-7: waiting proposals and evict / ban / deductions are the lead's to lift."""
-    if not user.has_perm(svc.PERM_APPLY):
-        return False
-    return not svc.lift_needs_lead(measure) or user.has_perm(svc.PERM_APPROVE)
-
-
-def _lift_page(model_admin, request, measure: AppliedMeasure, back_url: str) -> HttpResponse:
-    if not _may_lift(request.user, measure):
-        raise PermissionDenied
-    form = ReasonForm(request.POST or None)
-    error = ""
-    if request.method == "POST" and form.is_valid():
-        try:
-            svc.penalty_measure_lift(
-                measure=measure, actor=request.user, reason=form.cleaned_data["reason"]
-            )
-        except DomainError as exc:
-            error = str(exc)
-        else:
-            model_admin.message_user(request, _("Measure lifted."), messages.SUCCESS)
-            return HttpResponseRedirect(back_url)
-    others = (
-        AppliedMeasure.objects.in_force(timezone.now())
-        .filter(vendor_id=measure.vendor_id)
-        .exclude(pk=measure.pk)
-        .select_related("product")
-    )
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "opts": model_admin.opts,
-        "title": _("Lift measure"),
-        "measure": measure,
-        "object": measure,
-        "others": list(others),
-        "form": form,
-        "error": error,
-        "change_url": back_url,
-    }
-    return TemplateResponse(request, "admin/compliance/lift.html", context)
-
-
-# --- applied measures -----------------------------------------------------------------------
-
-
-class InForceFilter(admin.SimpleListFilter):
-    title = _("in force")
-    parameter_name = "in_force"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("In force now")), ("waiting", _("Waiting for approval"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.in_force(timezone.now())
-        if self.value() == "waiting":
-            return queryset.filter(awaiting_approval=True, lifted_at__isnull=True)
-        return queryset
-
-
-@admin.register(AppliedMeasure)
-class AppliedMeasureAdmin(ViewerMixin, SimpleHistoryAdmin):
-    list_display = (
-        "kind",
-        "vendor",
-        "product",
-        "cause_shown",
-        "starts_at",
-        "ends_at",
-        "amount_shown",
-        "awaiting_approval",
-        "lifted_at",
-    )
-    list_select_related = ("vendor", "product", "penalty_case")
-    fields = (
-        "kind",
-        "vendor",
-        "product",
-        "cause_shown",
-        "reason",
-        "starts_at",
-        "ends_at",
-        "amount_shown",
-        "created_by",
-        "created_at",
-        "awaiting_approval",
-        "approved_by",
-        "approved_at",
-        "executed_at",
-        "execution",
-        "lifted_at",
-        "lifted_by",
-        "lift_reason",
-    )
-    readonly_fields = fields
-
-    @admin.display(description=_("cause"), ordering="cause_type")
-    def cause_shown(self, obj: AppliedMeasure):
-        """The cause by name with a link to it (the stored reference is an id or a code)."""
-        label = obj.get_cause_type_display()
-        ref = obj.cause_id or ""
-        if obj.cause_type == CauseType.PENALTY and obj.penalty_case_id:
-            target = admin_link("compliance.penaltycase", obj.penalty_case_id, obj.penalty_case)
-        elif obj.cause_type == CauseType.SAAS_DELIVERY and ref.isdigit():
-            target = admin_link("orders.deliveryfailure", int(ref), f"#{ref}")
-        elif obj.cause_type == CauseType.DEPOSIT_TOPUP and ref.isdigit():
-            target = admin_link("vendors.topupobligation", int(ref), f"#{ref}")
-        elif obj.cause_type == CauseType.REFUND_RATE and ref:
-            target = format_html("{} {}", _("evaluated on"), ref)
-        else:
-            target = ref
-        return format_html("{} · {}", label, target) if target else label
-
-    @admin.display(description=AppliedMeasure._meta.get_field("amount").verbose_name)
-    def amount_shown(self, obj: AppliedMeasure) -> str:
-        return money(obj.amount)
-
-    @admin.display(description=AppliedMeasure._meta.get_field("execution_ref").verbose_name)
-    def execution(self, obj: AppliedMeasure):
-        return execution_shown(obj.execution_ref) if obj.execution_ref else "-"
-
-    list_filter = (InForceFilter, "kind", "cause_type")
-    search_fields = ("vendor__name", "vendor__credit_code", "cause_id")
-    change_form_template = "admin/compliance/appliedmeasure/change_form.html"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    def get_urls(self):
-        return [
-            path(
-                "<path:object_id>/lift/",
-                self.admin_site.admin_view(self.lift_view),
-                name="compliance_appliedmeasure_lift",
-            ),
-            *super().get_urls(),
-        ]
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = extra_context or {}
-        measure = self.get_object(request, unquote(object_id))
-        if measure is not None and measure.lifted_at is None and _may_lift(request.user, measure):
-            extra_context["lift_url"] = reverse(
-                "admin:compliance_appliedmeasure_lift", args=[measure.pk]
-            )
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def lift_view(self, request, object_id):
-        # get_object answers None for a non-numeric ID too (get_object_or_404 raised a 500).
-        measure = self.get_object(request, unquote(object_id))
-        if measure is None:
-            raise Http404
-        return _lift_page(
-            self,
-            request,
-            measure,
-            reverse("admin:compliance_appliedmeasure_change", args=[measure.pk]),
-        )
-
-
-# --- the violation table --------------------------------------------------------------------
-
-
-class ViolationMeasureInline(admin.TabularInline):
-    model = ViolationMeasure
-    extra = 0
-    fields = ("kind", "duration_days", "amount")
-
-    def _frozen(self, obj) -> bool:
-        return obj is not None and obj.cases.exists()
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return not self._frozen(obj) and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return not self._frozen(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return not self._frozen(obj) and super().has_delete_permission(request, obj)
-
-
-@admin.register(ViolationVersion)
-class ViolationVersionAdmin(SimpleHistoryAdmin):
-    """A version that has judged a case is frozen (MS-9.2): change the rules with a new
-    version effective from a later date."""
-
-    list_display = ("violation", "effective_from", "level", "name_zh", "name_en", "measure_list")
-    list_select_related = ("violation",)
-    list_filter = ("level", "effective_from")
-    search_fields = ("violation__code", "name_zh", "name_en")
-    inlines = [ViolationMeasureInline]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("measures")
-
-    @admin.display(description=_("measures"))
-    def measure_list(self, obj: ViolationVersion):
-        return format_html_join(
-            ", ",
-            "{}",
-            (
-                (
-                    measure_phrase(
-                        kind=m.kind,
-                        amount=m.amount,
-                        days=m.duration_days,
-                    ),
-                )
-                for m in obj.measures.all()
-            ),
-        )
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        if obj is not None and obj.cases.exists():
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class VersionInline(ReadOnlyInline):
-    model = ViolationVersion
-    fields = ("effective_from", "level", "name_zh", "name_en")
-    readonly_fields = fields
-    show_change_link = True
-
-
-@admin.register(ViolationType)
-class ViolationTypeAdmin(SimpleHistoryAdmin):
-    list_display = ("code", "current_name", "current_level", "retired")
-    list_filter = ("retired",)
-    search_fields = ("code",)
-    inlines = [VersionInline]
-
-    def get_queryset(self, request):
-        latest = ViolationVersion.objects.filter(
-            violation=OuterRef("pk"), effective_from__lte=timezone.localdate()
-        ).order_by("-effective_from")
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                current_name_zh=Subquery(latest.values("name_zh")[:1]),
-                current_name_en=Subquery(latest.values("name_en")[:1]),
-                current_level=Subquery(latest.values("level")[:1]),
-            )
-        )
-
-    @admin.display(description=_("type (in force today)"))
-    def current_name(self, obj) -> str:
-        chinese = (get_language() or "zh-hans").startswith("zh")
-        return (obj.current_name_zh if chinese else obj.current_name_en) or "-"
-
-    @admin.display(description=_("level"))
-    def current_level(self, obj) -> str:
-        levels = dict(ViolationLevel.choices)
-        return str(levels.get(obj.current_level, obj.current_level or "-"))
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-# --- import jobs ----------------------------------------------------------------------------
-
-
-@admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
-    list_display = (
-        "original_name",
-        "uploaded_file",
-        "status",
-        "created_by",
-        "created_at",
-        "total_rows",
-        "new_rows",
-        "unchanged_rows",
-        "error_rows",
-        "finished_at",
-    )
-    list_select_related = ("created_by",)
-    list_filter = ("status",)
-
-    @admin.display(description=_("file"))
-    def uploaded_file(self, job: ImportJob):
-        return file_link(job.file, _("download"))  # issue 8 §4: the authenticated view
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        job_id = unquote(object_id)
-        if not (job_id.isascii() and job_id.isdigit()):  # typed by hand: 404, not 500
-            raise Http404
-        return HttpResponseRedirect(
-            reverse("admin:compliance_penaltycase_import_job", args=[job_id])
-        )
-
-
-from compliance import sweep_admin  # noqa: E402, F401  (registers the sweep's admins)
-
-
-@admin.register(ServiceComplaint)
-class ServiceComplaintAdmin(SimpleHistoryAdmin):
-    """MS-4.3 / MS-4.4: complaints as the storefront reported them; read only here (the
-    case they opened is decided on the case's own page)."""
-
-    list_display = ["occurred", "vendor", "kind", "order", "case"]
-    list_filter = ["kind"]
-    list_select_related = ["vendor", "order", "case"]
-    search_fields = ["external_id__exact", "vendor__name"]
-    fields = [
-        "vendor",
-        "order",
-        "channel",
-        "external_id",
-        "kind",
-        "occurred",
-        "description",
-        "case",
-    ]
-    readonly_fields = fields
-
-    @admin.display(description=_("occurred at (China time)"), ordering="occurred_at")
-    def occurred(self, obj: ServiceComplaint) -> str:
-        return timezone.localtime(obj.occurred_at).strftime("%Y-%m-%d %H:%M")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

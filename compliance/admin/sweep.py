@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from compliance.admin import ViewerMixin, admin_link, china_time, measure_label, money
+from compliance.admin.common import ViewerMixin, admin_link, china_time, measure_label, money
 from compliance.models import (
     CaseStatus,
     CauseType,
