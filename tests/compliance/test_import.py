@@ -246,8 +246,9 @@ def test_100k_row_file_is_checked_and_errors_name_the_row(vendor):
 
 
 def test_import_needs_the_permission(vendor):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as raised:
         import_job_check(name="c.csv", content=csv_bytes([row(vendor)]), actor=UserFactory())
+    assert raised.value.code == "permission_denied"
 
 
 def test_job_checks_then_imports_in_the_background(vendor, django_capture_on_commit_callbacks):

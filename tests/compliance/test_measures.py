@@ -217,7 +217,7 @@ def test_second_approval_needs_another_lead():
     vendor = paid_vendor()
     proposer, other = lead(), lead()
     case = reported_case(vendor=vendor, with_product=False)
-    with pytest.raises(ValidationFailed):  # MS-7: a deduction belongs to a penalty case
+    with pytest.raises(ValidationFailed) as raised:  # MS-7: a deduction belongs to a penalty case
         measure_apply(
             vendor=vendor,
             kind=K.DEDUCT_DEPOSIT,
@@ -227,6 +227,7 @@ def test_second_approval_needs_another_lead():
             actor=proposer,
             reason="proposal",
         )
+    assert raised.value.code == "deduction_case"
     measure = measure_apply(
         vendor=vendor,
         kind=K.DEDUCT_DEPOSIT,
@@ -239,8 +240,9 @@ def test_second_approval_needs_another_lead():
         reason="proposal",
     )
     assert measure.executed_at is None
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as raised:
         measure_approve(measure=measure, actor=proposer, reason="self approval")
+    assert raised.value.code == "same_approver"
     approved = measure_approve(measure=measure, actor=other, reason="agreed")
     approved.refresh_from_db()
     assert approved.executed_at is not None and approved.execution_ref.startswith("ledger:")
@@ -268,11 +270,12 @@ def test_measures_lift_by_cause_recomputes_once():
 def test_product_measure_needs_product_of_the_vendor():
     vendor = VendorFactory()
     foreign = ProductFactory()
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as raised:
         measure_apply(
             vendor=vendor, kind=K.HIDE_PRODUCT, cause_type=CauseType.MANUAL, actor=None, reason="r"
         )
-    with pytest.raises(ValidationFailed):
+    assert raised.value.code == "product_required"
+    with pytest.raises(ValidationFailed) as raised:
         measure_apply(
             vendor=vendor,
             kind=K.HIDE_PRODUCT,
@@ -281,3 +284,4 @@ def test_product_measure_needs_product_of_the_vendor():
             actor=None,
             reason="r",
         )
+    assert raised.value.code == "product_vendor"

@@ -51,15 +51,18 @@ K = MeasureKind
 
 def test_confirm_and_dismiss_need_a_reason_and_the_permission():
     case = reported_case()
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as raised:
         penalty_confirm(case=case, actor=reviewer(), reason="  ")
-    with pytest.raises(PermissionDenied):
+    assert raised.value.code == "reason_required"
+    with pytest.raises(PermissionDenied) as raised:
         penalty_confirm(case=case, actor=UserFactory(is_staff=True), reason="ok")
+    assert raised.value.code == "permission_denied"
     case = penalty_dismiss(case=case, actor=reviewer(), reason="not proven")
     assert case.status == CaseStatus.DISMISSED
     assert case.events.last().reason == "not proven"
-    with pytest.raises(StateConflict):
+    with pytest.raises(StateConflict) as raised:
         penalty_apply(case=case, actor=reviewer(), reason="apply a dismissed case")
+    assert raised.value.code == "case_state"
 
 
 def test_applying_twice_applies_once():
@@ -100,8 +103,9 @@ def test_ms_9_2_case_judged_by_the_version_in_force_when_it_happened():
 def test_ms_7_2_extra_measures_need_their_own_reason():
     case = confirmed_case(code="SPAM_AD")
     extra = [ExtraMeasure(kind=K.RESTRICT_PUBLISHING, days=7)]
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as raised:
         penalty_apply(case=case, actor=reviewer(), reason="r", extra=extra)
+    assert raised.value.code == "extra_reason_required"
     case = penalty_apply(
         case=case, actor=reviewer(), reason="r", extra=extra, extra_reason="repeat offender"
     )
@@ -127,10 +131,12 @@ def test_ms_3_1_5_extra_deduction_waits_for_second_approver_then_opens_obligatio
     assert vendor.store.displayed is True, "nothing takes effect before approval"
     assert PenaltyCase.objects.filter(status=CaseStatus.PENDING_APPROVAL).count() == 1
 
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as raised:
         penalty_approve(case=case, actor=proposer, reason="self")
-    with pytest.raises(PermissionDenied):
+    assert raised.value.code == "same_approver"
+    with pytest.raises(PermissionDenied) as raised:
         penalty_approve(case=case, actor=reviewer(), reason="not a lead")
+    assert raised.value.code == "permission_denied"
     case = penalty_approve(case=case, actor=other, reason="agreed")
     assert case.status == CaseStatus.APPLIED
     assert deposit_balance(vendor) == Decimal("4000.00")
@@ -178,8 +184,9 @@ def test_uphold_keeps_measures_and_case_closes_when_they_end():
     start = timezone.now()
     case = penalty_apply(case=case, actor=reviewer(), reason="r", at=start)
     case = penalty_appeal(case=case, statement="we were on holiday", actor=None)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as raised:
         penalty_uphold(case=case, actor=reviewer(), reason="reviewers do not decide appeals")
+    assert raised.value.code == "permission_denied"
     case = penalty_uphold(case=case, actor=lead(), reason="no proof")
     assert case.status == CaseStatus.UPHELD
     assert penalty_cases_close_due(at=start + dt.timedelta(days=14)) == 0
@@ -225,8 +232,9 @@ def test_retired_violation_cannot_be_used():
     vtype = violation("SPAM_AD")
     vtype.retired = True
     vtype.save()
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as raised:
         reported_case(code="SPAM_AD")
+    assert raised.value.code == "violation_retired"
 
 
 @pytest.mark.postgres

@@ -312,10 +312,11 @@ def test_vendor_marks_its_notification_read_but_not_another_vendors():
     own.refresh_from_db()
     assert own.read_at is not None
     assert own.history.first().history_user == user
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as raised:
         notification_mark_read(
             notification_id=VendorNotification.objects.get(vendor=other).pk, actor=user
         )
+    assert raised.value.code == "not_found"
 
 
 def test_rule_failing_as_a_whole_is_recorded_and_the_others_still_run(monkeypatch):
