@@ -207,6 +207,203 @@ def is_web_link(value: str) -> bool:
     return bool(value) and len(value) <= 500 and _URL_RE.match(value) is not None
 
 
+@dataclass
+class _Row:
+    """One row being checked: its cells, where its columns are, and what is wrong with it."""
+
+    number: int  # as numbered in the spreadsheet (header = row 1)
+    cells: list[Any]
+    columns: dict[str, int]
+    header: dict[str, str]  # column → its header as written in the file
+    errors: list[CellError] = field(default_factory=list)
+
+    def raw(self, column: str) -> Any:
+        return _cell(self.cells, self.columns.get(column))
+
+    def text(self, column: str) -> str:
+        return _text(self.raw(column))
+
+    def fail(self, column: str, message: str) -> None:
+        label = self.header.get(column, COLUMN_LABELS[column])
+        self.errors.append(CellError(self.number, label, message))
+
+
+def _check_reference(row: _Row, seen: dict[str, int]) -> str:
+    """Required, at most 64 characters, once per file (`seen`: reference → first row)."""
+    reference = row.text("reference")
+    if not reference:
+        row.fail("reference", _("a case reference is required."))
+    elif len(reference) > 64:
+        row.fail("reference", _("at most 64 characters."))
+    elif reference in seen:
+        row.fail(
+            "reference",
+            _("“%(ref)s” appears twice in this file (first in row %(first)s).")
+            % {"ref": reference, "first": seen[reference]},
+        )
+    else:
+        seen[reference] = row.number
+    return reference
+
+
+def _check_vendor(row: _Row, look: _Lookups) -> int | None:
+    """A credit code or a vendor ID that exists: the vendor's id."""
+    value = row.text("vendor")
+    if not value:
+        row.fail("vendor", _("a vendor (credit code or vendor ID) is required."))
+        return None
+    vendor_id = look.vendors_by_code.get(value.upper())
+    if vendor_id is None and value.isdigit() and int(value) in look.vendor_ids:
+        vendor_id = int(value)
+    if vendor_id is None:
+        row.fail("vendor", _("unknown vendor “%(value)s”.") % {"value": value})
+    return vendor_id
+
+
+def _check_violation(
+    row: _Row, look: _Lookups
+) -> tuple[str, ViolationType | None, list[tuple[dt.date, int]]]:
+    """A code of the violation table, not retired: (code, type, its versions newest first)."""
+    code = row.text("violation").upper()
+    if not code:
+        row.fail("violation", _("a violation code is required."))
+        return code, None, []
+    if code not in look.violations:
+        row.fail("violation", _("unknown violation code “%(code)s”.") % {"code": code})
+        return code, None, []
+    violation, versions = look.violations[code]
+    if violation.retired:
+        row.fail("violation", _("violation code “%(code)s” is retired.") % {"code": code})
+        return code, None, []
+    return code, violation, versions
+
+
+def _check_occurred_at(row: _Row, now: dt.datetime) -> dt.datetime | None:
+    """A date or a date and time (China time unless stated), not in the future."""
+    raw = row.raw("occurred_at")
+    if raw is None:
+        row.fail("occurred_at", _("the date is required."))
+        return None
+    try:
+        occurred_at = parse_occurred_at(raw)
+    except (ValueError, TypeError, OverflowError):
+        row.fail(
+            "occurred_at",
+            _("“%(value)s” is not a date (use 2024-05-31 or 2024-05-31 14:30).") % {"value": raw},
+        )
+        return None
+    if occurred_at > now:
+        row.fail("occurred_at", _("the date is in the future."))
+        return None
+    return occurred_at
+
+
+def _check_version(
+    row: _Row, code: str, versions: list[tuple[dt.date, int]], occurred_at: dt.datetime
+) -> int | None:
+    """MS-9.2: the version of the violation in force on the China day of the conduct."""
+    day = china_date(occurred_at)
+    version_id = next((pk for start, pk in versions if start <= day), None)
+    if version_id is None:
+        row.fail(
+            "occurred_at",
+            _("no version of violation “%(code)s” was in force on %(day)s (MS-9.2).")
+            % {"code": code, "day": day.isoformat()},
+        )
+    return version_id
+
+
+def _check_product(row: _Row, look: _Lookups, vendor_id: int | None) -> int | None:
+    """Optional: a product that exists and belongs to the row's vendor."""
+    value = row.text("product") if "product" in row.columns else ""
+    if not value:
+        return None
+    if not value.isdigit() or int(value) not in look.products:
+        row.fail("product", _("unknown product “%(value)s”.") % {"value": value})
+    elif vendor_id is not None and look.products[int(value)] != vendor_id:
+        row.fail("product", _("the product does not belong to this vendor."))
+    else:
+        return int(value)
+    return None
+
+
+def _check_description(row: _Row) -> str:
+    description = row.text("description")
+    if not description:
+        row.fail("description", _("a description is required."))
+    return description
+
+
+def _check_reporter(row: _Row) -> str:
+    reporter = row.text("reporter")
+    if not reporter:
+        row.fail("reporter", _("the reporter is required."))
+    elif len(reporter) > 100:
+        row.fail("reporter", _("at most 100 characters."))
+    return reporter
+
+
+def _check_evidence_url(row: _Row) -> str:
+    """Optional: a web link of at most 500 characters."""
+    evidence_url = row.text("evidence_url") if "evidence_url" in row.columns else ""
+    if evidence_url:
+        if not _URL_RE.match(evidence_url):
+            row.fail("evidence_url", _("“%(value)s” is not a web link.") % {"value": evidence_url})
+        elif len(evidence_url) > 500:
+            row.fail("evidence_url", _("at most 500 characters."))
+    return evidence_url
+
+
+# The fields an import compares with a stored case of the same reference, and their columns.
+_COMPARED = {
+    "vendor_id": "vendor",
+    "violation_id": "violation",
+    "occurred_at": "occurred_at",
+    "product_id": "product",
+    "description": "description",
+    "evidence_url": "evidence_url",
+    "reporter": "reporter",
+}
+
+
+def _check_existing(row: _Row, data: dict[str, Any], look: _Lookups) -> str:
+    """ "new", "unchanged" (same reference, same data), or an error: an import never
+    overwrites a case."""
+    stored = look.existing.get(data["reference"])
+    if stored is None:
+        return "new"
+    differs = [
+        key for key in _COMPARED if _comparable(key, stored[key]) != _comparable(key, data[key])
+    ]
+    if not differs:
+        return "unchanged"
+    column = _COMPARED[differs[0]]
+    row.fail(
+        "reference",
+        _(
+            "case “%(ref)s” already exists with different data "
+            "(“%(column)s” differs); an import never overwrites a case."
+        )
+        % {"ref": data["reference"], "column": row.header.get(column, COLUMN_LABELS[column])},
+    )
+    return "error"
+
+
+def _count(report: ImportReport, row: _Row, reference: str, status: str) -> None:
+    """Add the row's result to the report (errors and rows kept up to their limits)."""
+    if row.errors:
+        report.error_rows += 1
+        if len(report.errors) < MAX_ERRORS_KEPT:
+            report.errors.extend(row.errors)
+    elif status == "new":
+        report.new += 1
+    else:
+        report.unchanged += 1
+    if len(report.rows) < MAX_ERRORS_KEPT or row.errors:
+        if len(report.rows) < 5 * MAX_ERRORS_KEPT:
+            report.rows.append((row.number, reference, status))
+
+
 def check_rows(
     table: Table,
     *,
@@ -224,185 +421,45 @@ def check_rows(
     report = ImportReport(total=len(table.rows))
     new_rows: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
-    for offset, row in enumerate(table.rows):
-        number = offset + 2  # spreadsheet row: the header is row 1
-        errors: list[CellError] = []
-
-        def fail(column: str, message: str, *, _n: int = number, _e: list = errors) -> None:
-            _e.append(CellError(_n, header.get(column, COLUMN_LABELS[column]), message))
-
-        reference = _text(_cell(row, c["reference"]))
-        if not reference:
-            fail("reference", _("a case reference is required."))
-        elif len(reference) > 64:
-            fail("reference", _("at most 64 characters."))
-        elif reference in seen:
-            fail(
-                "reference",
-                _("“%(ref)s” appears twice in this file (first in row %(first)s).")
-                % {"ref": reference, "first": seen[reference]},
-            )
-        else:
-            seen[reference] = number
-
-        vendor_value = _text(_cell(row, c["vendor"]))
-        vendor_id = None
-        if not vendor_value:
-            fail("vendor", _("a vendor (credit code or vendor ID) is required."))
-        else:
-            vendor_id = look.vendors_by_code.get(vendor_value.upper())
-            if (
-                vendor_id is None
-                and vendor_value.isdigit()
-                and int(vendor_value) in look.vendor_ids
-            ):
-                vendor_id = int(vendor_value)
-            if vendor_id is None:
-                fail("vendor", _("unknown vendor “%(value)s”.") % {"value": vendor_value})
-
-        code = _text(_cell(row, c["violation"])).upper()
-        violation = None
-        if not code:
-            fail("violation", _("a violation code is required."))
-        elif code not in look.violations:
-            fail("violation", _("unknown violation code “%(code)s”.") % {"code": code})
-        else:
-            violation, versions = look.violations[code]
-            if violation.retired:
-                fail("violation", _("violation code “%(code)s” is retired.") % {"code": code})
-                violation = None
-
-        raw_when = _cell(row, c["occurred_at"])
-        occurred_at = version_id = None
-        if raw_when is None:
-            fail("occurred_at", _("the date is required."))
-        else:
-            try:
-                occurred_at = parse_occurred_at(raw_when)
-            except (ValueError, TypeError, OverflowError):
-                fail(
-                    "occurred_at",
-                    _("“%(value)s” is not a date (use 2024-05-31 or 2024-05-31 14:30).")
-                    % {"value": raw_when},
-                )
-            else:
-                if occurred_at > now:
-                    fail("occurred_at", _("the date is in the future."))
-                    occurred_at = None
+    for offset, cells in enumerate(table.rows):
+        row = _Row(number=offset + 2, cells=cells, columns=c, header=header)
+        reference = _check_reference(row, seen)
+        vendor_id = _check_vendor(row, look)
+        code, violation, versions = _check_violation(row, look)
+        occurred_at = _check_occurred_at(row, now)
+        version_id = None
         if occurred_at is not None and violation is not None:
-            day = china_date(occurred_at)
-            version_id = next((pk for start, pk in versions if start <= day), None)
-            if version_id is None:
-                fail(
-                    "occurred_at",
-                    _("no version of violation “%(code)s” was in force on %(day)s (MS-9.2).")
-                    % {"code": code, "day": day.isoformat()},
-                )
-
-        product_id = None
-        if "product" in c:
-            product_value = _text(_cell(row, c["product"]))
-            if product_value:
-                if not product_value.isdigit() or int(product_value) not in look.products:
-                    fail("product", _("unknown product “%(value)s”.") % {"value": product_value})
-                elif vendor_id is not None and look.products[int(product_value)] != vendor_id:
-                    fail("product", _("the product does not belong to this vendor."))
-                else:
-                    product_id = int(product_value)
-
-        description = _text(_cell(row, c["description"]))
-        if not description:
-            fail("description", _("a description is required."))
-        reporter = _text(_cell(row, c["reporter"]))
-        if not reporter:
-            fail("reporter", _("the reporter is required."))
-        elif len(reporter) > 100:
-            fail("reporter", _("at most 100 characters."))
-        evidence_url = _text(_cell(row, c.get("evidence_url"))) if "evidence_url" in c else ""
-        if evidence_url:
-            if not _URL_RE.match(evidence_url):
-                fail("evidence_url", _("“%(value)s” is not a web link.") % {"value": evidence_url})
-            elif len(evidence_url) > 500:
-                fail("evidence_url", _("at most 500 characters."))
-
-        status = "error"
-        data: dict[str, Any] | None = None
-        if not errors:
-            data = {
-                "reference": reference,
-                "vendor_id": vendor_id,
-                "violation_id": violation.pk,
-                "violation_version_id": version_id,
-                "occurred_at": occurred_at,
-                "product_id": product_id,
-                "description": description,
-                "evidence_url": evidence_url,
-                "reporter": reporter,
-            }
-            stored = look.existing.get(reference)
-            if stored is None:
-                status = "new"
-                new_rows.append(data)
-            else:
-                differs = [
-                    key
-                    for key in (
-                        "vendor_id",
-                        "violation_id",
-                        "occurred_at",
-                        "product_id",
-                        "description",
-                        "evidence_url",
-                        "reporter",
-                    )
-                    if _comparable(key, stored[key]) != _comparable(key, data[key])
-                ]
-                if differs:
-                    column = {
-                        "vendor_id": "vendor",
-                        "violation_id": "violation",
-                        "product_id": "product",
-                    }.get(differs[0], differs[0])
-                    fail(
-                        "reference",
-                        _(
-                            "case “%(ref)s” already exists with different data "
-                            "(“%(column)s” differs); an import never overwrites a case."
-                        )
-                        % {"ref": reference, "column": header.get(column, COLUMN_LABELS[column])},
-                    )
-                else:
-                    status = "unchanged"
-        if errors:
-            report.error_rows += 1
-            if len(report.errors) < MAX_ERRORS_KEPT:
-                report.errors.extend(errors)
-        elif status == "new":
-            report.new += 1
-        else:
-            report.unchanged += 1
-        if len(report.rows) < MAX_ERRORS_KEPT or errors:
-            if len(report.rows) < 5 * MAX_ERRORS_KEPT:
-                report.rows.append((number, reference, "error" if errors else status))
+            version_id = _check_version(row, code, versions, occurred_at)
+        product_id = _check_product(row, look, vendor_id)
+        description = _check_description(row)
+        reporter = _check_reporter(row)
+        evidence_url = _check_evidence_url(row)
+        values = {
+            "reference": reference,
+            "vendor_id": vendor_id,
+            "violation_id": violation.pk if violation is not None else None,
+            "violation_version_id": version_id,
+            "occurred_at": occurred_at,
+            "product_id": product_id,
+            "description": description,
+            "evidence_url": evidence_url,
+            "reporter": reporter,
+        }
+        parsed = not row.errors
+        status = _check_existing(row, values, look) if parsed else "error"
+        if status == "new":
+            new_rows.append(values)
+        _count(report, row, reference, status)
         if offset < preview:
+            if not parsed:  # what could be read; empty texts shown as missing
+                values = {k: v or None if isinstance(v, str) else v for k, v in values.items()}
             report.preview.append(
                 PreviewRow(
-                    number=number,
-                    status="error" if errors else status,
-                    cells={key: _text(_cell(row, i)) for key, i in c.items()},
-                    values=data
-                    or {
-                        "reference": reference or None,
-                        "vendor_id": vendor_id,
-                        "violation_id": violation.pk if violation is not None else None,
-                        "violation_version_id": version_id,
-                        "occurred_at": occurred_at,
-                        "product_id": product_id,
-                        "description": description or None,
-                        "evidence_url": evidence_url or None,
-                        "reporter": reporter or None,
-                    },
-                    errors=list(errors),
+                    number=row.number,
+                    status=status,
+                    cells={key: _text(_cell(cells, i)) for key, i in c.items()},
+                    values=values,
+                    errors=list(row.errors),
                 )
             )
         if progress and offset and offset % 10000 == 0:
