@@ -3,6 +3,8 @@
 - `measure_apply` records one sanction, idempotently per (vendor, kind, product, cause).
 - `measure_lift` ends one; `measures_lift` ends every measure of a cause, set-based.
 - `measure_approve` gives the second approval evict / ban / deduction need.
+- `measures_execute_due` carries out the one-shot measures that came into force (delist,
+  deduct, evict, ban) through the lower apps' services.
 - `vendor_state_recompute` is the ONE writer of the effective-state fields of the lower apps:
   `Store.displayed/trading/closed`, `Vendor.can_publish/marketing_eligible`,
   `Product.searchable/hidden_reason/content_shielded`. It derives them from all the vendor's
@@ -140,6 +142,7 @@ def measure_apply(
         except IntegrityError:
             return AppliedMeasure.objects.get(lifted_at__isnull=True, **key)
         if recompute and not awaiting_approval:
+            measures_execute_due(vendor_ids=[vendor.pk], at=start, actor=actor)
             vendor_state_recompute(vendor_ids=[vendor.pk], at=start, actor=actor, reason=reason)
     return measure
 
@@ -254,14 +257,30 @@ def measure_approve(
             ],
         )
         if recompute:
+            measures_execute_due(vendor_ids=[locked.vendor_id], at=now, actor=actor)
             vendor_state_recompute(
                 vendor_ids=[locked.vendor_id], at=now, actor=actor, reason=reason
             )
     return locked
 
 
+def measures_execute_due(
+    *, vendor_ids: Iterable[int], at: dt.datetime | None = None, actor: Any = None
+) -> None:
+    """Carry out the one-shot measures of these vendors that are in force and not yet carried
+    out (delist, deduct, evict, ban), through the lower apps' services, and stamp each
+    `executed_at` / `execution_ref`. Called where a measure comes into force (applied without
+    a second approver, approved, added; the sweep's SaaS rule), before
+    `vendor_state_recompute`. One query when nothing is due; none without vendors.
+    """
+    ids = sorted(set(vendor_ids))
+    if not ids:
+        return
+    with transaction.atomic():
+        _execute_due(ids, _now(at), actor)
+
+
 def _execute_due(vendor_ids: list[int], at: dt.datetime, actor: Any) -> None:
-    """Carry out one-shot measures in force and not yet carried out (delist, deduct, evict)."""
     due = (
         AppliedMeasure.objects.in_force(at)
         .select_for_update(of=("self",))
@@ -345,10 +364,12 @@ def vendor_state_recompute(
 ) -> dict[str, int]:
     """Derive each vendor's effective state from all its measures in force and write it.
 
-    Set-based: a fixed number of queries whatever the number of vendors (lock vendors, one-shot
-    acts due, measures in force, stores, products, then per changed model one `UPDATE` and one
-    history `INSERT … SELECT`). History rows are written only for rows that change, with
-    `actor` and `reason`. Returns how many rows of each model changed.
+    Set-based: a fixed number of queries whatever the number of vendors (lock vendors,
+    measures in force, stores, products, then per changed model one `UPDATE` and one history
+    `INSERT … SELECT`). It only recomputes: one-shot acts that came into force are carried out
+    by `measures_execute_due`, which the callers run first. History rows are written only
+    for rows that change, with `actor` and `reason`. Returns how many rows of each model
+    changed.
     """
     moment = _now(at)
     ids = sorted(set(vendor_ids))
@@ -366,7 +387,6 @@ def vendor_state_recompute(
             .order_by("pk")
             .values_list("pk", *VENDOR_FIELDS)
         )
-        _execute_due(ids, moment, actor)
         previous: dict[str, dict[int, tuple]] = {"stores": {}, "products": {}}
         vendor_changes, store_changes, product_changes = (
             {pk: want for pk, (_vendor, want) in rows.items()}
@@ -545,6 +565,7 @@ __all__ = [
     "measure_apply",
     "measure_approve",
     "measure_lift",
+    "measures_execute_due",
     "measures_lift",
     "state_differences",
     "vendor_state_recompute",

@@ -42,6 +42,7 @@ from compliance.services.measures import (
     measure_apply,
     measure_approve,
     measure_lift,
+    measures_execute_due,
     vendor_state_recompute,
 )
 from marketplace.audit import save_audited
@@ -438,6 +439,7 @@ def penalty_apply(
         else:
             case.applied_at = moment
             fields = ["status", "decision_reason", "applied_at"]
+            measures_execute_due(vendor_ids=[case.vendor_id], at=moment, actor=actor)
             vendor_state_recompute(
                 vendor_ids=[case.vendor_id], at=moment, actor=actor, reason=f"{case}: {why}"
             )
@@ -481,6 +483,7 @@ def penalty_approve(*, case: PenaltyCase, actor: Any, reason: str) -> PenaltyCas
         approved = [
             measure_approve(measure=m, actor=actor, reason=reason, recompute=False) for m in waiting
         ]
+        measures_execute_due(vendor_ids=[case.vendor_id], actor=actor)
         vendor_state_recompute(vendor_ids=[case.vendor_id], actor=actor, reason=f"{case}: {reason}")
         fields = ["decision_reason"]
         if case.status == CaseStatus.PENDING_APPROVAL:
@@ -555,6 +558,7 @@ def penalty_measure_add(
             raise ValidationFailed(item.skipped, code="product_required")
         (measure,) = _create_measures(case, [item], actor=actor, reason=reason)
         if not item.waits:
+            measures_execute_due(vendor_ids=[case.vendor_id], at=moment, actor=actor)
             vendor_state_recompute(
                 vendor_ids=[case.vendor_id], at=moment, actor=actor, reason=f"{case}: {reason}"
             )

@@ -5,7 +5,7 @@
 - 7 days after a failure still unrepaired (ASSUMPTION in RULES: calendar days counted from
   the failure, i.e. `failed_at + 7 × 24 h`): `hide_saas_products` for the vendor.
 - 30 days: `delist_saas_products`, a one-shot measure that delists every listed SaaS product
-  through catalog's service when it comes into force (vendor_state_recompute carries it out).
+  through catalog's service when it comes into force (`measures_execute_due` carries it out).
 - When every failure of the vendor is repaired, all this cause's measures are lifted:
   hidden products are shown again unless another measure hides them (the recompute composes
   overlays); delisted products stay delisted until relisted through security review.
@@ -28,8 +28,14 @@ from compliance.models import (
     MeasureKind,
     SweepRule,
 )
+from compliance.services.measures import measures_execute_due
 from compliance.sweep.base import Action, Notice, Outcome, Plan, Rule, SweepContext
-from compliance.sweep.measures import measures_create_bulk, measures_lift_bulk, recompute
+from compliance.sweep.measures import (
+    SWEEP_ACTOR,
+    measures_create_bulk,
+    measures_lift_bulk,
+    recompute,
+)
 from orders.models import DeliveryFailure
 
 RULE_ID = "MS-4.2"
@@ -185,12 +191,10 @@ class SaasDeliveryRule(Rule):
             at=ctx.as_of,
             reason=lift_reason,
         )
-        # Carries out delist_saas_products too (one-shot, through catalog's service).
-        recompute(
-            [m.vendor_id for m in created] + [m.vendor_id for m in lifted],
-            at=ctx.as_of,
-            reason=reason if created else lift_reason,
-        )
+        vendor_ids = [m.vendor_id for m in created] + [m.vendor_id for m in lifted]
+        # delist_saas_products is one-shot: carried out through catalog's service.
+        measures_execute_due(vendor_ids=vendor_ids, at=ctx.as_of, actor=SWEEP_ACTOR)
+        recompute(vendor_ids, at=ctx.as_of, reason=reason if created else lift_reason)
         outcomes = [
             Outcome(
                 outcome=EvaluationOutcome.ACTED,
