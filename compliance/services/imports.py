@@ -126,30 +126,62 @@ def _read(job: ImportJob) -> bytes:
 
 def import_job_check_run(*, job_id: int) -> ImportJob:
     """The background check of a large file (task `check_import_job`)."""
-    job = _claim(job_id, ImportJob.Status.CHECKING, ImportJob.Status.CHECKING)
+    return _run_job(job_id, claim=(ImportJob.Status.CHECKING, ImportJob.Status.CHECKING))
+
+
+def _run_job(job_id: int, *, claim: tuple[str, str], dry_run: bool = True) -> ImportJob:
+    """Claim the job (`claim`: from status, to status), check its file (`dry_run`) or import
+    it, and save the outcome. Every run ends checked, done or failed, whatever goes wrong
+    (issue 9 §3); a job another run has claimed is returned as it is."""
+    job = _claim(job_id, *claim)
     if job is None:
         return ImportJob.objects.get(pk=job_id)
+    # Issue 12 §3: confirm creates exactly what the reviewer previewed.
+    confirmed = {} if dry_run else {"job": job, "expected": (job.new_rows, job.unchanged_rows)}
     with translation.override(job.language):
         try:
             report = import_cases(
                 _read(job),
                 filename=job.original_name,
-                dry_run=True,
+                dry_run=dry_run,
                 actor=job.created_by,
                 progress=_beat(job_id),
+                **confirmed,
             )
+        except CheckChanged as exc:
+            _fail(job, exc.message, refused=False)  # the file stays: "Retry" checks it again
         except FileRejected as exc:
             _fail(job, exc.message, refused=True)
         except Exception:
-            logger.exception("penalty import job %s: check failed", job_id)
+            # Whatever it is (database refusal, lost connection, full disk): the write was
+            # rolled back; the job must not stay `running` for ever (issue 9 §3).
+            logger.exception(
+                "penalty import job %s: %s failed", job_id, "check" if dry_run else "import"
+            )
             _fail(job, _unexpected(), refused=False)
         else:
             _record(job, report)
             job.processed_rows = report.total
-            job.status = ImportJob.Status.CHECKED
+            _conclude(job, report, dry_run=dry_run)
     job.heartbeat_at = timezone.now()
+    if not dry_run:
+        job.finished_at = job.heartbeat_at
     job.save()
     return job
+
+
+def _conclude(job: ImportJob, report: ImportReport, *, dry_run: bool) -> None:
+    if dry_run:
+        job.status = ImportJob.Status.CHECKED
+    elif report.has_errors:
+        job.status = ImportJob.Status.FAILED
+        job.message = _("Nothing was imported: some rows have errors now.")
+    else:
+        job.status = ImportJob.Status.DONE
+        job.message = _("%(new)s cases imported, %(unchanged)s unchanged.") % {
+            "new": report.written,
+            "unchanged": report.unchanged,
+        }
 
 
 def _unexpected() -> str:
@@ -181,46 +213,9 @@ def import_job_start(*, job: ImportJob, actor: Any) -> ImportJob:
 
 def import_job_run(*, job_id: int) -> ImportJob:
     """The background part: check again (the data may have changed) and write all or none."""
-    job = _claim(job_id, ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
-    if job is None:
-        return ImportJob.objects.get(pk=job_id)
-    with translation.override(job.language):
-        try:
-            report = import_cases(
-                _read(job),
-                filename=job.original_name,
-                dry_run=False,
-                actor=job.created_by,
-                job=job,
-                progress=_beat(job_id),
-                # Issue 12 §3: confirm creates exactly what the reviewer previewed.
-                expected=(job.new_rows, job.unchanged_rows),
-            )
-        except CheckChanged as exc:
-            _fail(job, exc.message, refused=False)  # the file stays: "Retry" checks it again
-        except FileRejected as exc:
-            _fail(job, exc.message, refused=True)
-        except Exception:
-            # Whatever it is (database refusal, lost connection, full disk): the write was
-            # rolled back; the job must not stay `running` for ever (issue 9 §3).
-            logger.exception("penalty import job %s: import failed", job_id)
-            _fail(job, _unexpected(), refused=False)
-        else:
-            _record(job, report)
-            job.processed_rows = report.total
-            if report.has_errors:
-                job.status = ImportJob.Status.FAILED
-                job.message = _("Nothing was imported: some rows have errors now.")
-            else:
-                job.status = ImportJob.Status.DONE
-                job.message = _("%(new)s cases imported, %(unchanged)s unchanged.") % {
-                    "new": report.written,
-                    "unchanged": report.unchanged,
-                }
-    job.finished_at = timezone.now()
-    job.heartbeat_at = job.finished_at
-    job.save()
-    return job
+    return _run_job(
+        job_id, claim=(ImportJob.Status.QUEUED, ImportJob.Status.RUNNING), dry_run=False
+    )
 
 
 def import_job_expire_stale(*, job: ImportJob, now: dt.datetime | None = None) -> ImportJob:
