@@ -474,20 +474,24 @@ class CaseAddForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        violation, when = data.get("violation"), data.get("occurred_at")
         product, vendor = data.get("product"), data.get("vendor")
-        try:
-            if violation is not None and violation.retired:
-                raise forms.ValidationError(_("This violation is retired."))
-            if when is not None and when > timezone.now():
-                raise forms.ValidationError(_("The conduct cannot have happened in the future."))
-            if violation is not None and when is not None:
-                svc.version_in_force(violation, when)
-            if product is not None and vendor is not None and product.vendor_id != vendor.pk:
-                raise forms.ValidationError(_("The product does not belong to this vendor."))
-        except DomainError as exc:
-            raise forms.ValidationError(str(exc)) from exc
+        # The reference is the form field's to require (reference=None: not checked twice).
+        problems, _version = svc.case_problems(
+            reference=None,
+            vendor_id=vendor.pk if vendor is not None else None,
+            violation=data.get("violation"),
+            occurred_at=data.get("occurred_at"),
+            product_vendor_id=product.vendor_id if product is not None else None,
+        )
+        if problems:
+            raise forms.ValidationError([self._message(p) for p in problems])
         return data
+
+    @staticmethod
+    def _message(problem: DomainError) -> str:
+        if problem.code == "violation_retired":
+            return str(_("This violation is retired."))  # the form names no code
+        return str(problem)
 
 
 @admin.register(PenaltyCase)

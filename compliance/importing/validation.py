@@ -13,12 +13,14 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from catalog.models import Product
 from compliance.importing.reading import unescape_formula
 from compliance.importing.table import COLUMN_LABELS, Table
 from compliance.models import PenaltyCase, ViolationType
-from marketplace.timeutils import CHINA_TZ, china_date
+from compliance.services.penalties import case_problems
+from marketplace.timeutils import CHINA_TZ
 from vendors.models import Vendor
 
 MAX_ERRORS_KEPT = 200
@@ -216,6 +218,7 @@ class _Row:
     columns: dict[str, int]
     header: dict[str, str]  # column → its header as written in the file
     errors: list[CellError] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)  # the column of each error
 
     def raw(self, column: str) -> Any:
         return _cell(self.cells, self.columns.get(column))
@@ -226,14 +229,35 @@ class _Row:
     def fail(self, column: str, message: str) -> None:
         label = self.header.get(column, COLUMN_LABELS[column])
         self.errors.append(CellError(self.number, label, message))
+        self.keys.append(column)
+
+    def sort_errors(self) -> None:
+        """Errors in the order of the columns as checked (stable within a column)."""
+        order = sorted(range(len(self.errors)), key=lambda i: _ORDER.index(self.keys[i]))
+        self.errors = [self.errors[i] for i in order]
+        self.keys = [self.keys[i] for i in order]
+
+
+# The order of a row's checks, which its errors follow.
+_ORDER = (
+    "reference",
+    "vendor",
+    "violation",
+    "occurred_at",
+    "product",
+    "description",
+    "reporter",
+    "evidence_url",
+)
 
 
 def _check_reference(row: _Row, seen: dict[str, int]) -> str:
-    """Required, at most 64 characters, once per file (`seen`: reference → first row)."""
+    """At most 64 characters, once per file (`seen`: reference → first row); required (the
+    case check says so)."""
     reference = row.text("reference")
     if not reference:
-        row.fail("reference", _("a case reference is required."))
-    elif len(reference) > 64:
+        return reference
+    if len(reference) > 64:
         row.fail("reference", _("at most 64 characters."))
     elif reference in seen:
         row.fail(
@@ -263,7 +287,7 @@ def _check_vendor(row: _Row, look: _Lookups) -> int | None:
 def _check_violation(
     row: _Row, look: _Lookups
 ) -> tuple[str, ViolationType | None, list[tuple[dt.date, int]]]:
-    """A code of the violation table, not retired: (code, type, its versions newest first)."""
+    """A code of the violation table: (code, type, its versions newest first)."""
     code = row.text("violation").upper()
     if not code:
         row.fail("violation", _("a violation code is required."))
@@ -272,14 +296,11 @@ def _check_violation(
         row.fail("violation", _("unknown violation code “%(code)s”.") % {"code": code})
         return code, None, []
     violation, versions = look.violations[code]
-    if violation.retired:
-        row.fail("violation", _("violation code “%(code)s” is retired.") % {"code": code})
-        return code, None, []
     return code, violation, versions
 
 
 def _check_occurred_at(row: _Row, now: dt.datetime) -> dt.datetime | None:
-    """A date or a date and time (China time unless stated), not in the future."""
+    """A date or a date and time (China time unless stated)."""
     raw = row.raw("occurred_at")
     if raw is None:
         row.fail("occurred_at", _("the date is required."))
@@ -292,39 +313,62 @@ def _check_occurred_at(row: _Row, now: dt.datetime) -> dt.datetime | None:
             _("“%(value)s” is not a date (use 2024-05-31 or 2024-05-31 14:30).") % {"value": raw},
         )
         return None
-    if occurred_at > now:
-        row.fail("occurred_at", _("the date is in the future."))
-        return None
     return occurred_at
 
 
-def _check_version(
-    row: _Row, code: str, versions: list[tuple[dt.date, int]], occurred_at: dt.datetime
-) -> int | None:
-    """MS-9.2: the version of the violation in force on the China day of the conduct."""
-    day = china_date(occurred_at)
-    version_id = next((pk for start, pk in versions if start <= day), None)
-    if version_id is None:
-        row.fail(
-            "occurred_at",
-            _("no version of violation “%(code)s” was in force on %(day)s (MS-9.2).")
-            % {"code": code, "day": day.isoformat()},
-        )
-    return version_id
+def _check_case(
+    row: _Row,
+    *,
+    reference: str,
+    vendor_id: int | None,
+    code: str,
+    violation: ViolationType | None,
+    versions: list[tuple[dt.date, int]],
+    occurred_at: dt.datetime | None,
+    product_vendor_id: int | None,
+    now: dt.datetime,
+) -> tuple[set[str], int | None]:
+    """The case validation every way in shares (`case_problems`: reference required, violation
+    retired, date in the future, product of another vendor, no version in force, MS-9.2),
+    each problem told in the import's words on its column. Returns the facts found wrong and
+    the id of the version in force."""
+    problems, version_id = case_problems(
+        reference=reference,
+        vendor_id=vendor_id,
+        violation=violation,
+        occurred_at=occurred_at,
+        product_vendor_id=product_vendor_id,
+        versions=versions,
+        now=now,
+    )
+    for problem in problems:
+        column, message = _IMPORT_WORDS[problem.code]
+        row.fail(column, message % {"code": code, **problem.params})
+    return {p.code for p in problems}, version_id
 
 
-def _check_product(row: _Row, look: _Lookups, vendor_id: int | None) -> int | None:
-    """Optional: a product that exists and belongs to the row's vendor."""
+# A case problem (its code) → the column it is reported on and the import's message.
+_IMPORT_WORDS = {
+    "reference_required": ("reference", _lazy("a case reference is required.")),
+    "violation_retired": ("violation", _lazy("violation code “%(code)s” is retired.")),
+    "future": ("occurred_at", _lazy("the date is in the future.")),
+    "product_vendor": ("product", _lazy("the product does not belong to this vendor.")),
+    "no_version": (
+        "occurred_at",
+        _lazy("no version of violation “%(code)s” was in force on %(day)s (MS-9.2)."),
+    ),
+}
+
+
+def _check_product(row: _Row, look: _Lookups) -> int | None:
+    """Optional: a product that exists (whose vendor the case check compares)."""
     value = row.text("product") if "product" in row.columns else ""
     if not value:
         return None
     if not value.isdigit() or int(value) not in look.products:
         row.fail("product", _("unknown product “%(value)s”.") % {"value": value})
-    elif vendor_id is not None and look.products[int(value)] != vendor_id:
-        row.fail("product", _("the product does not belong to this vendor."))
-    else:
-        return int(value)
-    return None
+        return None
+    return int(value)
 
 
 def _check_description(row: _Row) -> str:
@@ -427,13 +471,28 @@ def check_rows(
         vendor_id = _check_vendor(row, look)
         code, violation, versions = _check_violation(row, look)
         occurred_at = _check_occurred_at(row, now)
-        version_id = None
-        if occurred_at is not None and violation is not None:
-            version_id = _check_version(row, code, versions, occurred_at)
-        product_id = _check_product(row, look, vendor_id)
+        product_id = _check_product(row, look)
+        wrong, version_id = _check_case(
+            row,
+            reference=reference,
+            vendor_id=vendor_id,
+            code=code,
+            violation=violation,
+            versions=versions,
+            occurred_at=occurred_at,
+            product_vendor_id=look.products[product_id] if product_id is not None else None,
+            now=now,
+        )
+        if "violation_retired" in wrong:
+            violation = None
+        if "future" in wrong:
+            occurred_at = None
+        if "product_vendor" in wrong:
+            product_id = None
         description = _check_description(row)
         reporter = _check_reporter(row)
         evidence_url = _check_evidence_url(row)
+        row.sort_errors()
         values = {
             "reference": reference,
             "vendor_id": vendor_id,

@@ -35,7 +35,6 @@ from compliance.models import (
     MeasureKind,
     PenaltyCase,
     ViolationType,
-    ViolationVersion,
 )
 from compliance.services.effects import deduction_reverse
 from compliance.services.measures import (
@@ -160,17 +159,68 @@ def _measure_summary(measure: AppliedMeasure) -> dict[str, Any]:
     }
 
 
-def version_in_force(violation: ViolationType, occurred_at: dt.datetime) -> ViolationVersion:
-    """MS-9.2: the row as it stood on the China day the conduct happened."""
-    version = violation.version_on(china_date(occurred_at))
-    if version is None:
-        raise ValidationFailed(
-            _("The violation table has no version of %(violation)s in force on %(day)s."),
-            code="no_version",
-            violation=violation.code,
-            day=china_date(occurred_at).isoformat(),
+def case_problems(
+    *,
+    reference: str | None,
+    vendor_id: int | None,
+    violation: ViolationType | None,
+    occurred_at: dt.datetime | None,
+    product_vendor_id: int | None = None,
+    versions: Sequence[tuple[dt.date, int]] | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[list[ValidationFailed], Any]:
+    """The one validation of a reported case's facts, for the admin form, `case_create` and
+    the import: every problem found, as domain errors with their codes (in this order:
+    `reference_required`, `violation_retired`, `future`, `product_vendor`, `no_version`), and
+    the violation's version in force on the China day of the conduct (MS-9.2): the row, or
+    the id when the caller gave `versions`.
+
+    A fact given as None is not checked (it is missing or unreadable and its own field says
+    so). `versions`: the violation's (effective from, id), newest first, when the caller has
+    them (the import fetches them once per file); else the table is read (one query).
+    """
+    problems: list[ValidationFailed] = []
+    if reference is not None and not reference.strip():
+        problems.append(
+            ValidationFailed(_("A case reference is required."), code="reference_required")
         )
-    return version
+    if violation is not None and violation.retired:
+        problems.append(
+            ValidationFailed(
+                _("Violation %(violation)s is retired and cannot be used."),
+                code="violation_retired",
+                violation=violation.code,
+            )
+        )
+        violation = None  # no version to look for
+    if occurred_at is not None and occurred_at > (now or timezone.now()):
+        problems.append(
+            ValidationFailed(_("The conduct cannot have happened in the future."), code="future")
+        )
+        occurred_at = None
+    if product_vendor_id is not None and vendor_id is not None and product_vendor_id != vendor_id:
+        problems.append(
+            ValidationFailed(
+                _("The product does not belong to this vendor."), code="product_vendor"
+            )
+        )
+    version = None
+    if violation is not None and occurred_at is not None:
+        day = china_date(occurred_at)
+        if versions is None:
+            version = violation.version_on(day)
+        else:
+            version = next((pk for start, pk in versions if start <= day), None)
+        if version is None:
+            problems.append(
+                ValidationFailed(
+                    _("The violation table has no version of %(violation)s in force on %(day)s."),
+                    code="no_version",
+                    violation=violation.code,
+                    day=day.isoformat(),
+                )
+            )
+    return problems, version
 
 
 # --- report ---------------------------------------------------------------------------------
@@ -193,21 +243,15 @@ def case_create(
 ) -> PenaltyCase:
     """Record a reported case. It waits for a reviewer; nothing is applied."""
     reference = (reference or "").strip()
-    if not reference:
-        raise ValidationFailed(_("A case reference is required."), code="reference_required")
-    if violation.retired:
-        raise ValidationFailed(
-            _("Violation %(violation)s is retired and cannot be used."),
-            code="violation_retired",
-            violation=violation.code,
-        )
-    if occurred_at > timezone.now():
-        raise ValidationFailed(_("The conduct cannot have happened in the future."), code="future")
-    if product is not None and product.vendor_id != vendor.pk:
-        raise ValidationFailed(
-            _("The product does not belong to this vendor."), code="product_vendor"
-        )
-    version = version_in_force(violation, occurred_at)
+    problems, version = case_problems(
+        reference=reference,
+        vendor_id=vendor.pk,
+        violation=violation,
+        occurred_at=occurred_at,
+        product_vendor_id=product.vendor_id if product is not None else None,
+    )
+    if problems:
+        raise problems[0]
     with transaction.atomic():
         if PenaltyCase.objects.filter(reference=reference).exists():
             raise StateConflict(
