@@ -100,8 +100,7 @@ def measures_in_force_notes(vendor) -> list:
     time); one query scoped to `vendor`."""
     from django.utils import timezone
 
-    from compliance.models import AppliedMeasure
-    from compliance.services.measures import HIDE_ALL_PRODUCTS
+    from compliance.models import HIDE_ALL_PRODUCTS, AppliedMeasure
     from marketplace.timeutils import china_date
     from vendors.dashboard import StateNote
 

@@ -20,8 +20,11 @@ from simple_history.models import HistoricalRecords
 from marketplace.money import MoneyField
 
 __all__ = [
+    "EVICTING_KINDS",
+    "HIDE_ALL_PRODUCTS",
     "ONE_SHOT_KINDS",
     "PRODUCT_KINDS",
+    "SAAS_PRODUCTS_KINDS",
     "SECOND_APPROVAL_KINDS",
     "AppliedMeasure",
     "CauseType",
@@ -69,6 +72,20 @@ PRODUCT_KINDS = frozenset(
 )
 # Kinds that need a second approver, a compliance lead other than the proposer (MS-7, MS-8.3).
 SECOND_APPROVAL_KINDS = frozenset({MeasureKind.DEDUCT_DEPOSIT, MeasureKind.EVICT, MeasureKind.BAN})
+# Kinds that make the vendor leave (MS-8.3): carried out first, never undone.
+EVICTING_KINDS = frozenset({MeasureKind.EVICT, MeasureKind.BAN})
+# Vendor-wide kinds that hide every product of the vendor while in force.
+HIDE_ALL_PRODUCTS = frozenset(
+    {
+        MeasureKind.SHIELD_STORE,
+        MeasureKind.SUSPEND_DISPLAY,
+        MeasureKind.CLOSE_STORE,
+        MeasureKind.EVICT,
+        MeasureKind.BAN,
+    }
+)
+# Kinds that concern every SaaS-delivered product of the vendor (MS-4.2).
+SAAS_PRODUCTS_KINDS = frozenset({MeasureKind.HIDE_SAAS_PRODUCTS, MeasureKind.DELIST_SAAS_PRODUCTS})
 
 
 class CauseType(models.TextChoices):

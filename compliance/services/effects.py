@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from catalog.models import Product
-from compliance.models import AppliedMeasure, MeasureKind
+from compliance.models import EVICTING_KINDS, AppliedMeasure, MeasureKind
 
 
 def product_delist(*, product: Product, actor: Any, reason: str) -> bool:
@@ -57,7 +57,7 @@ def measure_execute(*, measure: AppliedMeasure, at: dt.datetime, actor: Any) -> 
             reason=reason,
         )
         return f"ledger:{entry.pk}"
-    if measure.kind in (MeasureKind.EVICT, MeasureKind.BAN):
+    if measure.kind in EVICTING_KINDS:
         from vendors.models import Vendor
 
         vendor = Vendor.objects.get(pk=measure.vendor_id)

@@ -26,6 +26,8 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
 from compliance.models import (
+    EVICTING_KINDS,
+    HIDE_ALL_PRODUCTS,
     ONE_SHOT_KINDS,
     PRODUCT_KINDS,
     AppliedMeasure,
@@ -41,8 +43,7 @@ from marketplace.outbox import EventKind, event_emit_many
 from vendors.models import Store, Vendor
 
 K = MeasureKind
-# What each kind does while in force. Vendor-wide kinds that hide every product of the vendor:
-HIDE_ALL_PRODUCTS = frozenset({K.SHIELD_STORE, K.SUSPEND_DISPLAY, K.CLOSE_STORE, K.EVICT, K.BAN})
+# What each kind does while in force (HIDE_ALL_PRODUCTS: every product of the vendor, models).
 STORE_HIDDEN = frozenset({K.SHIELD_STORE, K.CLOSE_STORE, K.EVICT, K.BAN})
 STORE_NOT_TRADING = frozenset({K.SUSPEND_TRADING, K.CLOSE_STORE, K.EVICT, K.BAN})
 STORE_CLOSED = frozenset({K.CLOSE_STORE, K.EVICT, K.BAN})
@@ -291,7 +292,7 @@ def _execute_due(vendor_ids: list[int], at: dt.datetime, actor: Any) -> None:
     delist_all = [m for m in due if m.kind == K.DELIST_SAAS_PRODUCTS]
     # Eviction first: a vendor that leaves owes no top-up of what is then deducted
     # (MS-3.1.5 ③ applies to vendors still trading), whatever order the measures came in.
-    for measure in sorted(due, key=lambda m: (m.kind not in (K.EVICT, K.BAN), m.pk)):
+    for measure in sorted(due, key=lambda m: (m.kind not in EVICTING_KINDS, m.pk)):
         if measure.kind == K.DELIST_SAAS_PRODUCTS:
             continue
         by = measure.approved_by or measure.created_by or actor

@@ -23,8 +23,11 @@ from django_fsm import can_proceed, has_transition_perm
 
 from catalog.models import Product
 from compliance.models import (
+    EVICTING_KINDS,
+    HIDE_ALL_PRODUCTS,
     ONE_SHOT_KINDS,
     PRODUCT_KINDS,
+    SAAS_PRODUCTS_KINDS,
     SECOND_APPROVAL_KINDS,
     AppliedMeasure,
     CaseEvent,
@@ -395,15 +398,9 @@ def penalty_apply_plan(
 def _affected_products(case: PenaltyCase, kind: str, product: Product | None) -> list[Product]:
     if kind in PRODUCT_KINDS:
         return [product] if product is not None else []
-    if kind in (
-        MeasureKind.SHIELD_STORE,
-        MeasureKind.CLOSE_STORE,
-        MeasureKind.SUSPEND_DISPLAY,
-        MeasureKind.EVICT,
-        MeasureKind.BAN,
-    ):
+    if kind in HIDE_ALL_PRODUCTS:
         return list(Product.objects.filter(vendor_id=case.vendor_id).order_by("pk"))
-    if kind in (MeasureKind.HIDE_SAAS_PRODUCTS, MeasureKind.DELIST_SAAS_PRODUCTS):
+    if kind in SAAS_PRODUCTS_KINDS:
         return list(
             Product.objects.filter(vendor_id=case.vendor_id, saas_delivered=True).order_by("pk")
         )
@@ -789,7 +786,7 @@ def penalty_revoke(*, case: PenaltyCase, actor: Any, reason: str) -> PenaltyCase
                 except StateConflict as exc:
                     if exc.code != "entry_reversed":
                         raise
-            if measure.kind in (MeasureKind.EVICT, MeasureKind.BAN) and measure.executed_at:
+            if measure.kind in EVICTING_KINDS and measure.executed_at:
                 kept.append(measure.pk)
             if measure.lifted_at is None:
                 measure_lift(measure=measure, actor=actor, reason=reason, recompute=False)
