@@ -2,6 +2,9 @@
 
 - `measure_apply` records one sanction, idempotently per (vendor, kind, product, cause).
 - `measure_lift` ends one; `measures_lift` ends every measure of a cause, set-based.
+- `measures_create_bulk` / `measures_lift_bulk`: the sweep's set-based rules create and lift
+  many at once (a fixed number of queries). Every path that writes a measure is here, and
+  all lifting goes through one write (`_stamp_lifted`).
 - `measure_approve` gives the second approval evict / ban / deduction need.
 - `measures_execute_due` carries out the one-shot measures that came into force (delist,
   deduct, evict, ban) through the lower apps' services.
@@ -20,7 +23,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Model, Value, When
+from django.db.models import Case, F, Model, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -35,7 +39,8 @@ from compliance.models import (
     MeasureKind,
 )
 from compliance.services.effects import measure_execute
-from compliance.services.history import CHANGED, history_copy_rows
+from compliance.services.history import ADDED, CHANGED, history_copy_rows
+from compliance.sweep.bulk import insert_instances
 from marketplace.audit import save_audited
 from marketplace.exceptions import PermissionDenied, ValidationFailed
 from marketplace.money import to_money
@@ -123,7 +128,7 @@ def measure_apply(
         found = existing.first()
         if found is not None and found.ends_at is not None and found.ends_at <= start:
             # Ran its course and nobody stamped it: close it so the cause can act anew.
-            _stamp_lifted(found, at=found.ends_at, actor=None, reason="ended")
+            _stamp_lifted([found], at=found.ends_at, actor=None, reason="ended")
             found = None
         if found is not None:
             return found
@@ -148,13 +153,35 @@ def measure_apply(
     return measure
 
 
-def _stamp_lifted(measure: AppliedMeasure, *, at: dt.datetime, actor: Any, reason: str) -> None:
-    measure.lifted_at = at
-    measure.lifted_by = actor if getattr(actor, "pk", None) else None
-    measure.lift_reason = reason
-    save_audited(
-        measure, actor=actor, reason=reason, update_fields=["lifted_at", "lifted_by", "lift_reason"]
+def _stamp_lifted(
+    measures: Sequence[AppliedMeasure],
+    *,
+    at: dt.datetime,
+    actor: Any,
+    reason: str,
+    at_end: bool = False,
+) -> None:
+    """The one lifting write: stamp these locked, unlifted measures lifted (one `UPDATE`, one
+    history `INSERT … SELECT` with `actor` and `reason`), whoever lifts them: a reviewer, the
+    end of a cause, a measure that ran its course, the sweep.
+
+    `at_end`: stamp each at its own `ends_at` (a measure that ran its course, "ended") rather
+    than at `at`.
+    """
+    if not measures:
+        return
+    by = actor if getattr(actor, "pk", None) else None
+    for measure in measures:
+        measure.lifted_at = measure.ends_at if at_end and measure.ends_at else at
+        measure.lifted_by = by
+        measure.lift_reason = reason
+    pks = [m.pk for m in measures]
+    # Each at its own end: one UPDATE setting lifted_at from the row's ends_at.
+    lifted_at = Coalesce(F("ends_at"), Value(at)) if at_end else Value(at)
+    AppliedMeasure.objects.filter(pk__in=pks).update(
+        lifted_at=lifted_at, lifted_by=by, lift_reason=reason
     )
+    history_copy_rows(AppliedMeasure, pks=pks, history_type=CHANGED, actor=actor, reason=reason)
 
 
 def measure_lift(
@@ -177,7 +204,7 @@ def measure_lift(
         locked = AppliedMeasure.objects.select_for_update(of=("self",)).get(pk=measure.pk)
         if locked.lifted_at is not None:
             return locked
-        _stamp_lifted(locked, at=moment, actor=actor, reason=reason)
+        _stamp_lifted([locked], at=moment, actor=actor, reason=reason)
         if recompute:
             vendor_state_recompute(
                 vendor_ids=[locked.vendor_id], at=moment, actor=actor, reason=reason
@@ -209,13 +236,52 @@ def measures_lift(
         query = query.filter(kind__in=list(kinds))
     with transaction.atomic():
         lifted = list(query.order_by("pk"))
-        for measure in lifted:
-            _stamp_lifted(measure, at=moment, actor=actor, reason=reason)
+        _stamp_lifted(lifted, at=moment, actor=actor, reason=reason)
         if lifted:
             vendor_state_recompute(
                 vendor_ids={m.vendor_id for m in lifted}, at=moment, actor=actor, reason=reason
             )
     return lifted
+
+
+def measures_create_bulk(
+    *, measures: Sequence[AppliedMeasure], reason: str
+) -> list[AppliedMeasure]:
+    """Insert new measures with their "+" history rows (two queries): the sweep's set-based
+    rules, under their rule lock, after their plan excluded what is already in place (the
+    partial unique constraints on unlifted measures stay the last line of defence). The
+    caller then runs `measures_execute_due` where one-shot kinds are created, and
+    `vendor_state_recompute` once for all the vendors."""
+    if not measures:
+        return []
+    created = insert_instances(measures)
+    history_copy_rows(
+        AppliedMeasure, pks=[m.pk for m in created], history_type=ADDED, actor=None, reason=reason
+    )
+    return created
+
+
+def measures_lift_bulk(
+    *,
+    measure_ids: Iterable[int],
+    at: dt.datetime,
+    reason: str,
+    at_end: bool = False,
+    actor: Any = None,
+) -> list[AppliedMeasure]:
+    """Lift the still-unlifted measures among `measure_ids` (lock, update, history: three
+    queries), for the sweep's set-based rules; the caller recomputes the vendors once.
+    `at_end`: see `_stamp_lifted`."""
+    ids = sorted(set(measure_ids))
+    if not ids:
+        return []
+    locked = list(
+        AppliedMeasure.objects.select_for_update(of=("self",), no_key=True)
+        .filter(pk__in=ids, lifted_at__isnull=True)
+        .order_by("pk")
+    )
+    _stamp_lifted(locked, at=at, actor=actor, reason=reason, at_end=at_end)
+    return locked
 
 
 def measure_approve(
@@ -566,8 +632,10 @@ __all__ = [
     "measure_apply",
     "measure_approve",
     "measure_lift",
+    "measures_create_bulk",
     "measures_execute_due",
     "measures_lift",
+    "measures_lift_bulk",
     "state_differences",
     "vendor_state_recompute",
 ]

@@ -21,6 +21,8 @@ from django.utils.functional import Promise
 from compliance.models import EvaluationOutcome, RuleSetting, SweepRun
 from marketplace.workcalendar import WorkCalendar
 
+SWEEP_ACTOR = None  # the system; history rows name the rule in their reason
+
 
 @dataclass
 class SweepContext:

@@ -24,8 +24,20 @@ from compliance.models import (
     MeasureKind,
     SweepRule,
 )
-from compliance.sweep.base import Action, Notice, Outcome, Plan, Rule, SweepContext
-from compliance.sweep.measures import measures_create_bulk, measures_lift_bulk, recompute
+from compliance.services.measures import (
+    measures_create_bulk,
+    measures_lift_bulk,
+    vendor_state_recompute,
+)
+from compliance.sweep.base import (
+    SWEEP_ACTOR,
+    Action,
+    Notice,
+    Outcome,
+    Plan,
+    Rule,
+    SweepContext,
+)
 from marketplace.money import to_money
 from vendors.models import TopUpObligation
 
@@ -142,9 +154,10 @@ class DepositTopUpRule(Rule):
         lifted = measures_lift_bulk(
             measure_ids=[a.data["measure_id"] for a in lifts], at=ctx.as_of, reason=lift_reason
         )
-        recompute(
-            [m.vendor_id for m in created] + [m.vendor_id for m in lifted],
+        vendor_state_recompute(
+            vendor_ids=[m.vendor_id for m in created] + [m.vendor_id for m in lifted],
             at=ctx.as_of,
+            actor=SWEEP_ACTOR,
             reason=reason if created else lift_reason,
         )
         outcomes: list[Outcome] = []

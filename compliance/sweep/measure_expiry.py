@@ -24,9 +24,20 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
 from compliance.models import AppliedMeasure, EvaluationOutcome, MeasureKind, SweepRule
-from compliance.services.measures import state_differences
-from compliance.sweep.base import Action, Notice, Outcome, Plan, Rule, SweepContext
-from compliance.sweep.measures import measures_lift_bulk, recompute
+from compliance.services.measures import (
+    measures_lift_bulk,
+    state_differences,
+    vendor_state_recompute,
+)
+from compliance.sweep.base import (
+    SWEEP_ACTOR,
+    Action,
+    Notice,
+    Outcome,
+    Plan,
+    Rule,
+    SweepContext,
+)
 from vendors.models import Store, Vendor
 
 RULE_ID = "MS-7"
@@ -129,10 +140,16 @@ class MeasureExpiryRule(Rule):
         by_id = {a.data["measure_id"]: a for a in actions if a.kind == "end"}
         stale = [a for a in actions if a.kind == "rederive"]
         ended = measures_lift_bulk(measure_ids=by_id, at=ctx.as_of, reason="ended", at_end=True)
-        recompute([m.vendor_id for m in ended], at=ctx.as_of, reason=f"{RULE_ID}: measure ended")
-        recompute(
-            [a.vendor_id for a in stale],
+        vendor_state_recompute(
+            vendor_ids=[m.vendor_id for m in ended],
             at=ctx.as_of,
+            actor=SWEEP_ACTOR,
+            reason=f"{RULE_ID}: measure ended",
+        )
+        vendor_state_recompute(
+            vendor_ids=[a.vendor_id for a in stale],
+            at=ctx.as_of,
+            actor=SWEEP_ACTOR,
             reason=f"{RULE_ID}: effective state re-derived from the measures in force",
         )
         rederived = [

@@ -26,8 +26,20 @@ from django.db.models import Count, IntegerField, Value
 from django.utils.translation import gettext_lazy as _
 
 from compliance.models import AppliedMeasure, CauseType, EvaluationOutcome, MeasureKind, SweepRule
-from compliance.sweep.base import Action, Notice, Outcome, Plan, Rule, SweepContext
-from compliance.sweep.measures import measures_create_bulk, measures_lift_bulk, recompute
+from compliance.services.measures import (
+    measures_create_bulk,
+    measures_lift_bulk,
+    vendor_state_recompute,
+)
+from compliance.sweep.base import (
+    SWEEP_ACTOR,
+    Action,
+    Notice,
+    Outcome,
+    Plan,
+    Rule,
+    SweepContext,
+)
 from compliance.sweep.recording import taken_keys
 from orders.models import Order, Refund
 
@@ -203,9 +215,10 @@ class RefundRateRule(Rule):
         lift_reason = f"{RULE_ID}: refund rate at or below the threshold after the deadline"
         lifts = {a.data["measure_id"]: a for a in actions if a.kind == "lift"}
         lifted = measures_lift_bulk(measure_ids=lifts, at=ctx.as_of, reason=lift_reason)
-        recompute(
-            [m.vendor_id for m in created] + [m.vendor_id for m in lifted],
+        vendor_state_recompute(
+            vendor_ids=[m.vendor_id for m in created] + [m.vendor_id for m in lifted],
             at=ctx.as_of,
+            actor=SWEEP_ACTOR,
             reason=reason if created else lift_reason,
         )
         outcomes: list[Outcome] = []

@@ -28,13 +28,20 @@ from compliance.models import (
     MeasureKind,
     SweepRule,
 )
-from compliance.services.measures import measures_execute_due
-from compliance.sweep.base import Action, Notice, Outcome, Plan, Rule, SweepContext
-from compliance.sweep.measures import (
-    SWEEP_ACTOR,
+from compliance.services.measures import (
     measures_create_bulk,
+    measures_execute_due,
     measures_lift_bulk,
-    recompute,
+    vendor_state_recompute,
+)
+from compliance.sweep.base import (
+    SWEEP_ACTOR,
+    Action,
+    Notice,
+    Outcome,
+    Plan,
+    Rule,
+    SweepContext,
 )
 from orders.models import DeliveryFailure
 
@@ -194,7 +201,12 @@ class SaasDeliveryRule(Rule):
         vendor_ids = [m.vendor_id for m in created] + [m.vendor_id for m in lifted]
         # delist_saas_products is one-shot: carried out through catalog's service.
         measures_execute_due(vendor_ids=vendor_ids, at=ctx.as_of, actor=SWEEP_ACTOR)
-        recompute(vendor_ids, at=ctx.as_of, reason=reason if created else lift_reason)
+        vendor_state_recompute(
+            vendor_ids=vendor_ids,
+            at=ctx.as_of,
+            actor=SWEEP_ACTOR,
+            reason=reason if created else lift_reason,
+        )
         outcomes = [
             Outcome(
                 outcome=EvaluationOutcome.ACTED,
