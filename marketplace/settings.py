@@ -274,7 +274,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # The refund's status is in two components since issue 14 (refund, refund payment):
     # keep the enum's earlier name for generated clients.
-    "ENUM_NAME_OVERRIDES": {"RefundOutStatusEnum": "orders.models.refunds.Refund.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "RefundOutStatusEnum": "orders.models.refunds.Refund.Status",
+        # Two "kind" fields in the API: name each set so clients get stable types.
+        "ComplaintKindEnum": "compliance.models.complaints.ComplaintKind",
+        "EventKindEnum": "marketplace.outbox.EventKind",
+    },
     # Schema and docs: open in development; staff session or API token in production.
     "SERVE_PERMISSIONS": ["marketplace.security.ApiDocsAccess"],
     "SERVE_AUTHENTICATION": [
