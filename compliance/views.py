@@ -247,9 +247,9 @@ def notices_read_all(request: HttpRequest) -> HttpResponse:
 def restrictions(request: HttpRequest) -> HttpResponse:
     """ "Why am I restricted": every measure in force with its rule, cause, start, end and
     what lifts it, and the latest rule evaluations about the vendor."""
+    from compliance.admin.sweep import FIGURE_LABELS, figure_value, message_shown, rule_shown
     from compliance.kpi import measures_explained
     from compliance.sweep.selectors import evaluations_for_vendor
-    from compliance.sweep_admin import FIGURE_LABELS, figure_value, message_shown, rule_shown
 
     vendor = vendor_for_user(user=request.user)
     evaluations = []
