@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from marketplace.money import ZERO, to_money
+from marketplace.money import ZERO, format_cny, to_money
 from orders.models import Invoice, Order, Refund, ServiceAccount, VendorRefundTerms
 from orders.refund_amount import RefundInputs, RefundQuote, compute_refund
 from vendors.selectors import vendor_for_user
@@ -294,7 +294,7 @@ def exit_progress_lines(exit_: Any) -> list:
     paid, total, unpaid = exit_refund_counts(exit_)
     value = _("%(paid)s / %(total)s paid back to buyers") % {"paid": paid, "total": total}
     if unpaid:
-        value = f"{value} · " + str(_("¥%(amount)s still to pay")) % {"amount": unpaid}
+        value = f"{value} · " + str(_("%(amount)s still to pay")) % {"amount": format_cny(unpaid)}
     return [
         ProgressLine(
             label=_("Orders refunded in full (MS-8.4.1)"),
