@@ -163,9 +163,10 @@ def _per_rule_queries(n: int, expected: dict[str, int] | None = None, assert_num
             run=SweepRun.objects.create(as_of=AS_OF),
         )
         for rule in all_rules():
-            if rule.name == SweepRule.PENALTY_CASE_CLOSE:
-                # Plans in one query but closes each due case through the audited penalty
-                # service (a handful a day); its own tests cover it.
+            if rule.name in (SweepRule.PENALTY_CASE_CLOSE, SweepRule.VENDOR_EXIT):
+                # Plan in one query but act on each due case / exit through the audited
+                # penalty or exit service (a handful a day); their own tests cover them
+                # (tests/compliance/test_exit_sweep.py, tests/orders/test_exit_refunds.py).
                 continue
             if expected is None:
                 with CaptureQueriesContext(connection) as captured:
