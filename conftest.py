@@ -36,3 +36,17 @@ def _english_by_default(settings):
     translation.activate("en")
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    """Each test starts with empty process caches: throttle history (Django's local-memory
+    cache) and the order API's reference data are keyed by primary keys, which a rolled-back
+    or flushed database hands out again to the next test's rows."""
+    from django.core.cache import cache
+
+    from orders import refdata
+
+    cache.clear()
+    refdata.clear()
+    yield
