@@ -37,6 +37,8 @@ REFUND = {
     "approve": {R.REQUESTED, R.VENDOR_DISPUTED, R.ARBITRATION},
     "reject": {R.VENDOR_DISPUTED, R.ARBITRATION},
     "mark_refunded": {R.VENDOR_AGREED, R.APPROVED},
+    # MS-8.4.1: an open request is replaced by the full refund on the vendor's exit.
+    "supersede_on_exit": {R.REQUESTED, R.VENDOR_DISPUTED, R.ARBITRATION},
 }
 I = Invoice.Status  # noqa: E741
 INVOICE = {
