@@ -13,7 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog.models import ItemResult, Product, ProductKind, ReviewItem, SalesMode
+from catalog.models import (
+    ItemResult,
+    Product,
+    ProductKind,
+    QualificationRequirement,
+    ReviewItem,
+    SalesMode,
+)
 from catalog.services import (
     SpecInput,
     product_create,
@@ -286,6 +293,14 @@ def seed(ctx: dict[str, Any]) -> None:
             reason="演示：违规下架（发布垃圾广告）",
         )
     made["delisted"] = product
+
+    # MS-4.1.2: SaaS products must hold an ICP licence from now on (after the demo's own
+    # submissions above, which predate the requirement).
+    QualificationRequirement.objects.get_or_create(
+        category=saas,
+        name="增值电信业务经营许可证（ICP）",
+        defaults={"description": "SaaS 产品须上传有效的 ICP 经营许可证"},
+    )
 
     ctx["products"] = listed
     ctx["catalog_products"] = made

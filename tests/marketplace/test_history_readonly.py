@@ -46,11 +46,14 @@ def _create_missing_rows() -> None:
     """Rows for the models the demo leaves empty (each create writes its "+" history row)."""
     from catalog.models import MarketingGrant, Product, ProductQualification
     from compliance.models import RuleSetting, VendorNotification
+    from compliance.models.complaints import ComplaintKind, ServiceComplaint
     from marketplace.models import CalendarOverride, CalendarYear
+    from orders.models import Order
     from vendors.models import DepositRefund, Vendor
 
     product = Product.objects.order_by("pk").first()
     vendor = Vendor.objects.order_by("pk").first()
+    order = Order.objects.order_by("pk").first()
     builders: dict[type[models.Model], Any] = {
         MarketingGrant: lambda: MarketingGrant.objects.create(
             product=product, resource="home page banner", starts_on=dt.date(2026, 7, 1)
@@ -66,6 +69,14 @@ def _create_missing_rows() -> None:
         DepositRefund: lambda: DepositRefund.objects.create(vendor=vendor, requested_at=NOW),
         VendorNotification: lambda: VendorNotification.objects.create(
             vendor=vendor, rule_id="MS-7", subject="test", body="test", dedupe_key="test:1"
+        ),
+        ServiceComplaint: lambda: ServiceComplaint.objects.create(
+            vendor=order.vendor,
+            order=order,
+            channel=order.channel,
+            external_id="C-1",
+            kind=ComplaintKind.UNREACHABLE,
+            occurred_at=NOW,
         ),
     }
     for model, _model_admin in history_admins():
