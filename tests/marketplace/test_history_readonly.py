@@ -48,7 +48,7 @@ def _create_missing_rows() -> None:
     from compliance.models import RuleSetting, VendorNotification
     from compliance.models.complaints import ComplaintKind, ServiceComplaint
     from marketplace.models import CalendarOverride, CalendarYear
-    from orders.models import Order
+    from orders.models import Order, Statement, StatementAdjustment
     from vendors.models import DepositRefund, Vendor
 
     product = Product.objects.order_by("pk").first()
@@ -78,12 +78,29 @@ def _create_missing_rows() -> None:
             kind=ComplaintKind.UNREACHABLE,
             occurred_at=NOW,
         ),
+        StatementAdjustment: lambda: _adjustment(Statement, StatementAdjustment),
     }
-    for model, _model_admin in history_admins():
-        if model._default_manager.exists():
-            continue
-        assert model in builders, f"{model._meta.label}: no demo row and no builder in this test"
+    missing = [
+        model
+        for model, _model_admin in history_admins()
+        if not model._default_manager.exists()
+    ]
+    unbuilt = [m._meta.label for m in missing if m not in builders]
+    assert not unbuilt, f"no demo row and no builder in this test: {unbuilt}"
+    for model in missing:
         builders[model]()
+
+
+def _adjustment(statement_model, adjustment_model):
+    statement = statement_model.objects.order_by("pk").first()
+    return adjustment_model.objects.create(
+        vendor_id=statement.vendor_id,
+        sales_mode=statement.sales_mode,
+        source_statement=statement,
+        amount="-10.00",
+        reason="test",
+        created_at=NOW,
+    )
 
 
 @pytest.fixture
