@@ -215,7 +215,8 @@ def seed(ctx: dict[str, Any]) -> None:
         refund_vendor_dispute(refund=r, actor=None, note="买家已使用")
         refund_open_arbitration(refund=r, actor=arbitrator, reason="双方未达成一致，平台介入")
 
-    step("R-ARBITRATION", cloud, 3, arbitration)
+    # Not the cloud app: its vendor is the evicted one, whose exit supersedes open refunds.
+    step("R-ARBITRATION", software, 3, arbitration)
 
     def approved(o: Order) -> None:
         delivered(o)

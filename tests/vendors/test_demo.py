@@ -31,7 +31,10 @@ def test_demo_seeds_vendors_in_every_state_and_is_idempotent():
     images = ctx["vendors"]["images"]
     assert not open_obligations(images).exists()
     assert deposit_position(images).balance == Decimal("2000.00")
-    assert documents_expiring().filter(vendor=ctx["vendors"]["ops"]).count() == 3
+    # Three documents were expiring; the vendor has already uploaded a replacement business
+    # licence (MS-6.1.1, awaiting review), which leaves the other two expiring.
+    expiring = documents_expiring().filter(vendor=ctx["vendors"]["ops"])
+    assert sorted(expiring.values_list("kind", flat=True)) == ["bank_account_proof", "legal_rep_id"]
     assert not BannedIdentity.objects.exists()
     applicant = ctx["vendors"]["applicant"].applications.get()
     assert applicant.status == OnboardingApplication.Status.SUBMITTED
