@@ -145,7 +145,8 @@ def test_vendor_page_links_the_ledger_only_for_who_may_open_it(client):
 
     assert f"{ledger}?vendor__id__exact={vendor.pk}" in finance_view
     assert f"{record}?vendor={vendor.pk}" in finance_view
-    assert "balance: ¥2,000.00" in reviewer_view  # the figures, without doors it cannot open
+    # The figures, without doors it cannot open.
+    assert 'balance: <span data-figure="deposit-balance">¥2,000.00</span>' in reviewer_view
     assert ledger not in reviewer_view and record not in reviewer_view
 
 

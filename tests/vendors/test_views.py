@@ -40,9 +40,9 @@ def test_ms_3_1_5_home_shows_deposit_and_obligation_with_due_date(client):
     page = client.get(reverse("vendor:home"), **EN).content.decode()
     assert vendor.name in page
     assert "¥0.00" in page  # balance
-    assert "¥1000.00" in page  # required
+    assert "¥1,000.00" in page  # required
     assert "¥200.00" in page  # owed
-    assert "¥1200.00" in page  # to top up
+    assert "¥1,200.00" in page  # to top up
     obligation = vendor.obligations.get()
     assert obligation.due_at.astimezone().strftime("%Y-%m-%d") in page
     assert 'name="language"' in page  # the language switcher
