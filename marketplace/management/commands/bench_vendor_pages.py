@@ -67,6 +67,12 @@ def _refunds(user: Any) -> QuerySet:
     return refunds_for_vendor(user=user)
 
 
+def _statements(user: Any) -> QuerySet:
+    from orders.statement_selectors import statements_for_vendor
+
+    return statements_for_vendor(user=user)
+
+
 def _cases(user: Any) -> QuerySet:
     from compliance.selectors import cases_for_vendor
 
@@ -91,10 +97,19 @@ ID_SOURCES: dict[str, Callable[[Any], QuerySet]] = {
     "product_submit": _products,
     "product_update": _products,
     "revision_submit": _products,
+    "product_edit": _products,
+    "product_qualification_upload": _products,
+    "product_spec_add": _products,
     "order": _orders,
     "refund": _refunds,
     "refund_agree": _refunds,
     "refund_dispute": _refunds,
+    "statement": _statements,
+    "statement_confirm": _statements,
+    "statement_dispute": _statements,
+    "statement_fee_invoice": _statements,
+    "statement_vat_invoice": _statements,
+    "statement_xlsx": _statements,
     "compliance_case": _cases,
     "notice_read": _notices,
 }
