@@ -320,6 +320,15 @@ def product_spec_add(request: HttpRequest, pk: int) -> HttpResponse:
 def product_qualification_upload(request: HttpRequest, pk: int) -> HttpResponse:
     """MS-4.1.2: upload the document of a qualification the product's category requires."""
     product = _own_product(request, pk)
+    # The detail page offers no upload form in these cases: say why instead of a bare 400.
+    if not required_qualifications(product):
+        messages.error(request, _("This product's category requires no qualification documents."))
+        return redirect("vendor:product_detail", pk=product.pk)
+    if product.status in (Product.Status.SUBMITTED, Product.Status.IN_REVIEW):
+        messages.error(
+            request, _("Qualifications cannot change while the product is in security review.")
+        )
+        return redirect("vendor:product_detail", pk=product.pk)
     form = QualificationForm(request.POST, request.FILES, product=product)
     if form.is_valid():
         try:

@@ -235,6 +235,8 @@ VENDOR_POSTS: dict[str, tuple[str, str | None, dict[str, Any]]] = {
     "vendor:notice_read": ("seller", "notice", {}),
     "vendor:notices_read_all": ("seller", None, {"rule": "MS-5.8"}),
     "vendor:settings": ("seller", None, {"language": "en"}),
+    # MS-8.2, last: once a variant is accepted the vendor is leaving and later asks are refused.
+    "vendor:exit_request": ("seller", None, {"reason": "we are closing the business"}),
 }
 MONEY_FIELDS = {"spec_price", "specs-0-price", "amount", "spec-price"}
 FILE_POSTS = {"vendor:application_upload", "vendor:document_replace"}
@@ -260,6 +262,8 @@ GET_ONLY = {
     "vendor:documents",
     "vendor:inbox",
     "vendor:restrictions",
+    "vendor:complaints",
+    "vendor:exit",
 }
 
 

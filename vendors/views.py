@@ -324,7 +324,9 @@ def staff_settings(request: HttpRequest) -> HttpResponse:
     from vendors.services.staff import staff_language_set
 
     staff = request.user.vendor_staff
-    form = StaffSettingsForm(request.POST or None, initial={"language": staff.language})
+    # Bound on every POST, an empty one included (it is refused with the field's error).
+    data = request.POST if request.method == "POST" else None
+    form = StaffSettingsForm(data, initial={"language": staff.language})
     if request.method == "POST" and form.is_valid():
         language = form.cleaned_data["language"]
         try:
