@@ -34,6 +34,7 @@ from tests import crawl_tally as tally
 from tests import test_bad_input_crawl as crawl
 from tests.test_bad_input_crawl import (
     VENDOR_POSTS,
+    _api_pk,
     _api_post_routes,
     _api_valid,
     _counts,
@@ -154,7 +155,7 @@ def test_nul_in_an_api_body_or_query_is_a_400_with_code_and_message(api):
     client.raise_request_exception = False
     problems = []
     for route in _api_post_routes():
-        url = reverse(route.name, kwargs={"pk": api["order"].pk} if route.kwargs else {})
+        url = reverse(route.name, kwargs={"pk": _api_pk(route, api)} if route.kwargs else {})
         valid = _api_valid(route.name, api)
         for field in valid:
             before = _counts()
@@ -182,7 +183,7 @@ def test_deeply_nested_json_in_every_api_post_is_a_400(api):
     problems = []
     deep = "[" * 10_000 + "]" * 10_000
     for route in _api_post_routes():
-        url = reverse(route.name, kwargs={"pk": api["order"].pk} if route.kwargs else {})
+        url = reverse(route.name, kwargs={"pk": _api_pk(route, api)} if route.kwargs else {})
         valid = _api_valid(route.name, api)
         first = next(iter(valid))
         bodies = {
@@ -216,7 +217,7 @@ def test_every_class_in_every_api_field_is_refused_or_sane_and_never_a_500(api):
     client.raise_request_exception = False
     problems = []
     for route in _api_post_routes():
-        url = reverse(route.name, kwargs={"pk": api["order"].pk} if route.kwargs else {})
+        url = reverse(route.name, kwargs={"pk": _api_pk(route, api)} if route.kwargs else {})
         valid = _api_valid(route.name, api)
         for field in valid:
             for name, value in ALL_VALUES:
