@@ -37,8 +37,20 @@ def to_money(value: Decimal | int | str) -> Decimal:
 
 
 def format_cny(amount: Decimal | None) -> str:
-    """¥1,234.50: as people read money (record names, messages); "" when unknown."""
-    return "" if amount is None else f"¥{to_money(amount):,.2f}"
+    """¥1,234.50: as people read money (record names, messages); "" when unknown. A negative
+    amount reads −¥800.00 (the sign before the currency, U+2212 as in print)."""
+    if amount is None:
+        return ""
+    value = to_money(amount)
+    return f"−¥{-value:,.2f}" if value < 0 else f"¥{value:,.2f}"
+
+
+def format_signed_cny(amount: Decimal | None) -> str:
+    """+¥2,000.00 / −¥800.00 / ¥0.00: an amount's effect on a balance; "" when unknown."""
+    if amount is None:
+        return ""
+    value = to_money(amount)
+    return f"+{format_cny(value)}" if value > 0 else format_cny(value)
 
 
 def format_rate(fraction: Decimal | None) -> str:

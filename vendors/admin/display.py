@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from marketplace.files import content_type_for
-from marketplace.money import ZERO, format_cny
+from marketplace.money import format_cny, format_signed_cny
 from marketplace.timeutils import CHINA_TZ
 from vendors.models import DepositEntry, VendorDocument
 from vendors.selectors import DeadlineStatus
@@ -48,11 +48,7 @@ def cny(value: Decimal | None) -> str:
 
 def signed_cny(value: Decimal | None) -> str:
     """+¥2,000.00 / −¥800.00: the effect of an entry on a balance."""
-    if value is None:
-        return EMPTY
-    if value == ZERO:
-        return format_cny(ZERO)
-    return ("+" if value > 0 else "−") + format_cny(abs(value))
+    return EMPTY if value is None else format_signed_cny(value)
 
 
 def china(value: dt.datetime | None) -> str:
