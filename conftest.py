@@ -50,3 +50,10 @@ def _fresh_process_caches():
     cache.clear()
     refdata.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _own_media_root(settings, tmp_path):
+    """Uploads go to a directory of the test's own, never the checkout's `media/`: a file left
+    by an earlier test would make the storage rename the next upload of the same name."""
+    settings.MEDIA_ROOT = tmp_path / "media"

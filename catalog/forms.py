@@ -124,3 +124,5 @@ class QualificationForm(forms.Form):
             self.fields["requirement"].queryset = QualificationRequirement.objects.filter(
                 category_id=product.category_id, active=True
             ).order_by("name")
+            # All of the product's own category: its name alone reads better than "类目: 名称".
+            self.fields["requirement"].label_from_instance = lambda r: r.name

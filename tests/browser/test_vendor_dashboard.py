@@ -64,8 +64,8 @@ def _sign_in(page, base: str, username: str) -> None:
     page.goto(f"{base}/accounts/login/?next=/vendor/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
-    page.click("[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("[type=submit]")
 
 
 def _staff(vendor, username: str):
@@ -145,20 +145,20 @@ def test_read_and_clear_the_inbox(live_server, page):
     badge = page.locator(".mainnav .count")
     assert badge.inner_text() == "3"
 
-    page.locator(".mainnav a", has_text="通知").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator(".mainnav a", has_text="通知").click()
     assert page.locator(".notice.unread").count() == 3
     first = page.locator(".notice.unread").first
     first.locator("summary").click()
     assert "退款率高于 1.00%" in first.inner_text()
     _no_overflow(page)
-    first.locator("button", has_text="标为已读").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        first.locator("button", has_text="标为已读").click()
     assert page.locator(".mainnav .count").inner_text() == "2"
     assert page.locator(".notice.read").count() == 1
 
-    page.locator("#read-all").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("#read-all").click()
     assert page.locator(".messages").inner_text().startswith("已标为已读的通知：2")
     assert page.locator(".notice.unread").count() == 0
     assert page.locator(".mainnav .count").count() == 0

@@ -26,11 +26,6 @@ WIDTHS = [1440, 390]
 OVERFLOW = "document.documentElement.scrollWidth > window.innerWidth + 1"
 
 
-@pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def chromium(monkeypatch):
     if not os.path.exists(CHROMIUM):
@@ -57,8 +52,8 @@ def _vendor_login(page, base: str, vendor) -> None:
     page.goto(f"{base}/accounts/login/?next=/vendor/")
     page.fill("#id_username", user.username)
     page.fill("#id_password", PASSWORD)
-    page.click("[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("[type=submit]")
 
 
 def _no_overflow(page) -> None:
@@ -94,8 +89,8 @@ def test_ms_6_1_1_replace_a_document(live_server, chromium, width, tmp_path):
     page.set_input_files("#id_file", str(new_file))
     page.fill("#id_valid_from", str(_today()))
     page.fill("#id_valid_until", str(_today() + dt.timedelta(days=3650)))
-    page.click("text=上传更换的资料")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("text=上传更换的资料")
     assert "入驻审核员将进行审核" in page.inner_text(".messages")
     assert "未核验" in page.inner_text("table.documents")
     assert "没有被更换的资料" not in page.content()  # the old one is in the history
@@ -122,13 +117,13 @@ def test_ms_3_1_4_sign_the_agreement(live_server, chromium, width):
     banner = page.locator(".duty-banner")
     assert "2026-11-20" in banner.inner_text() and "尚未签署" in banner.inner_text()
     _no_overflow(page)
-    page.click(".duty-banner a")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click(".duty-banner a")
     assert "第四条 服务商应在每日" in page.inner_text(".agreement-text")
     assert "尚未签署" in page.inner_text(".figures")
     page.check("input[name=confirm]")
-    page.click("text=签署协议")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("text=签署协议")
     assert "已签署服务商接入协议 2026-11-20 版" in page.inner_text(".messages")
     assert "duty-banner" not in page.content()
     assert f"duty-{vendor.pk}" in page.inner_text(".figures")  # who signed
@@ -159,20 +154,20 @@ def test_ms_4_1_2_submit_a_product_with_qualifications(live_server, chromium, wi
     assert "ICP 经营许可证" in page.inner_text("table.qualifications")
     assert "缺失" in page.inner_text("table.qualifications")
     _no_overflow(page)
-    page.click("text=提交安全审核")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("button:has-text('提交安全审核')")
     assert "MS-4.1.2" in page.inner_text(".messages")
     upload = tmp_path / "icp.pdf"
     upload.write_bytes(pdf_upload().read())
     page.select_option("#id_requirement", label="ICP 经营许可证")
     page.set_input_files("#id_file", str(upload))
     page.fill("#id_number", "B2-20260001")
-    page.click("form[action$='/qualifications/'] button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("form[action$='/qualifications/'] button[type=submit]")
     assert "资质已上传" in page.inner_text(".messages")
     assert "已上传" in page.inner_text("table.qualifications")
-    page.click("text=提交安全审核")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("button:has-text('提交安全审核')")
     assert "已提交安全审核。" in page.inner_text(".messages")
     _no_overflow(page)
     product.refresh_from_db()

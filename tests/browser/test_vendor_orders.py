@@ -54,8 +54,8 @@ def _sign_in(page, base: str, username: str) -> None:
     page.goto(f"{base}/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
-    page.click("[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("[type=submit]")
 
 
 def _no_sideways_scroll(page) -> None:
@@ -82,8 +82,8 @@ def test_ms_5_1_reply_to_a_refund_with_statement_and_evidence(live_server, brows
     page.goto(f"{live_server.url}/vendor/orders/refunds/")
     assert page.locator("h1").inner_text() == "退款"
     _no_sideways_scroll(page)
-    page.get_by_role("link", name="BR-ORDER-1").first.click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("link", name="BR-ORDER-1").first.click()
     body = page.locator("main").inner_text()
     assert "退款 BR-R-1" in body
     assert "请于" in body and "前答复" in body  # the reply deadline, China time
@@ -96,8 +96,8 @@ def test_ms_5_1_reply_to_a_refund_with_statement_and_evidence(live_server, brows
     dispute.locator("input[name=evidence_file]").set_input_files(
         {"name": "发送记录.pdf", "mimeType": "application/pdf", "buffer": PDF}
     )
-    dispute.get_by_role("button", name="提出异议").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        dispute.get_by_role("button", name="提出异议").click()
 
     body = page.locator("main").inner_text()
     assert "提出异议，平台将进行仲裁" in body
@@ -129,15 +129,15 @@ def test_ms_5_7_2_submit_refund_terms_and_see_them_await_approval(live_server, b
     form.locator("input[name=refund_percent]").fill("1e2")  # refused: not a plain number
     form.locator("textarea[name=text]").fill("复议期后按未消耗部分的 80% 退款")
     form.locator("input[name=effective_from]").fill("2099-01-01")
-    form.get_by_role("button", name="提交审批").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        form.get_by_role("button", name="提交审批").click()
     assert "请输入 0 到 100 之间的数字" in page.locator("main").inner_text()
     assert not VendorRefundTerms.objects.exists()
 
     form = page.locator("form[aria-label='提交新的退款规则']")
     form.locator("input[name=refund_percent]").fill("80")
-    form.get_by_role("button", name="提交审批").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        form.get_by_role("button", name="提交审批").click()
     body = page.locator("main").inner_text()
     assert "您的退款规则已提交平台审批" in body
     assert "待平台审批" in body and "80%" in body

@@ -20,11 +20,6 @@ from tests.vendors.factories import active_vendor, category, pdf_upload, role_us
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 def _today() -> dt.date:
     return china_date(timezone.now())
 

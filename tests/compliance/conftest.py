@@ -1,11 +1,6 @@
-"""Fixtures of the compliance tests: uploads and import files go to a temporary media root."""
+"""Fixtures of the compliance tests (uploads go to a temporary media root: see conftest.py)."""
 
 import pytest
-
-
-@pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture
