@@ -71,7 +71,8 @@ DEMO_VENDORS = [
         "vendor-tools",
         _("vendor owner: active, deposit whole"),
         "active",
-        deposit="1000.00",
+        # The catalog demo lists software under this vendor too: the software tier (2,000).
+        deposit="2000.00",
     ),
     DemoVendor(
         "images",
@@ -169,7 +170,7 @@ def _mark_checked(application: OnboardingApplication, reviewer: Any) -> None:
     save_audited(
         application,
         actor=reviewer,
-        reason="demo: checks passed",
+        reason="演示：条件核验通过",
         update_fields=[
             "cloud_account_result",
             "bank_verification_result",
@@ -178,10 +179,10 @@ def _mark_checked(application: OnboardingApplication, reviewer: Any) -> None:
     )
     for doc in VendorDocument.objects.filter(vendor=application.vendor, replaced_at=None):
         doc.review_result = CheckResult.PASSED
-        save_audited(doc, actor=reviewer, reason="demo: verified", update_fields=["review_result"])
+        save_audited(doc, actor=reviewer, reason="演示：已核验", update_fields=["review_result"])
     for result in application.condition_results.all():
         result.result = CheckResult.PASSED
-        save_audited(result, actor=reviewer, reason="demo: verified", update_fields=["result"])
+        save_audited(result, actor=reviewer, reason="演示：已核验", update_fields=["result"])
 
 
 def _seed_vendor(spec: DemoVendor, ctx: dict) -> Vendor:
@@ -224,9 +225,9 @@ def _seed_vendor(spec: DemoVendor, ctx: dict) -> Vendor:
         return vendor
     application_start_review(application=application, actor=reviewer)
     _mark_checked(application, reviewer)
-    application_approve(application=application, actor=reviewer, reason="demo: all checked")
+    application_approve(application=application, actor=reviewer, reason="演示：资料齐全，审核通过")
     deposit_pay(
-        vendor=vendor, amount=spec.deposit, actor=finance, reason="demo: onboarding deposit"
+        vendor=vendor, amount=spec.deposit, actor=finance, reason="演示：入驻保证金"
     )
     for amount, cause, reference in spec.deductions:
         deposit_deduct(
@@ -235,10 +236,10 @@ def _seed_vendor(spec: DemoVendor, ctx: dict) -> Vendor:
             cause=cause,
             reference=reference,
             actor=finance,
-            reason="demo: deduction",
+            reason="演示：扣除保证金",
         )
     for amount in spec.top_ups:
-        deposit_topup(vendor=vendor, amount=amount, actor=finance, reason="demo: top-up")
+        deposit_topup(vendor=vendor, amount=amount, actor=finance, reason="演示：补缴保证金")
     vendor.refresh_from_db()
     return vendor
 
@@ -283,7 +284,7 @@ def _seed_duties(ctx: dict, vendors: dict[str, Vendor]) -> None:
         "第六条 入驻资料发生变更或到期的，服务商应在变更之日起 30 日内向平台报备。\n……",
         effective_from=today - dt.timedelta(days=3),
     )
-    save_audited(version, actor=ctx.get("onboarding_reviewer"), reason="demo: new version")
+    save_audited(version, actor=ctx.get("onboarding_reviewer"), reason="演示：发布新版协议")
     tools, ops = vendors.get("tools"), vendors.get("ops")
     if tools is not None:
         owner = tools.staff.first().user if tools.staff.exists() else None
