@@ -153,14 +153,15 @@ def event_emit_many(
     *,
     kind: str,
     model: type[models.Model],
-    items: Iterable[tuple[Any, dict]],
+    items: Iterable[tuple[Any, dict] | tuple[Any, dict, str]],
     channels: Iterable[str] = ("storefront", "billing"),
 ) -> int:
     """`event_emit` for many subjects of one model at once, in ONE insert (set-based callers:
-    the compliance recompute, bulk delisting). `items` are (primary key, payload); the
-    subjects are platform-wide (no sales channel). Returns how many events were written."""
+    the compliance recompute, bulk delisting, refunds on exit). `items` are (primary key,
+    payload) for platform-wide subjects, or (primary key, payload, sales channel) for an
+    order's. Returns how many subjects got their events."""
     wanted = _check(kind, channels)
-    rows = [(pk, "", payload) for pk, payload in items]
+    rows = [(item[0], item[2] if len(item) > 2 else "", item[1]) for item in items]
     if rows:
         _write(kind, model._meta.label_lower, rows, wanted)
     return len(rows)

@@ -13,6 +13,7 @@ from compliance.sweep.runner import run_sweep
 from orders.models import Refund
 from tests.compliance.factories import confirmed_case, lead, paid_vendor
 from tests.compliance.sweep.factories import at
+from tests.feed import EXIT_EVENTS, FeedEvents
 from tests.orders.factories import make_order
 from vendors.models import Vendor, VendorExit
 
@@ -20,18 +21,10 @@ pytestmark = pytest.mark.django_db
 AS_OF = at("2026-07-10 02:00")
 
 
-@pytest.fixture(autouse=True)
-def events(monkeypatch):
-    sent: list[tuple[str, int]] = []
-    monkeypatch.setattr(
-        "orders.services.exit.emit_event",
-        lambda *, kind, subject, payload: sent.append((kind, subject.pk)),
-    )
-    monkeypatch.setattr(
-        "vendors.services.exit.emit_event",
-        lambda *, kind, subject, payload: sent.append((kind, subject.pk)),
-    )
-    return sent
+@pytest.fixture
+def events():
+    """What the storefront and billing feed received on exit (MS-8.4.1): the outbox's rows."""
+    return FeedEvents(EXIT_EVENTS)
 
 
 def _vendor(term_end: dt.date | None):

@@ -15,6 +15,7 @@ from catalog.models import ProductKind
 from orders.models import Clawback, Order, Refund, RefundReason
 from orders.services import refund_request
 from orders.services.exit import orders_refund_on_exit
+from tests.feed import EXIT_EVENTS, FeedEvents
 from tests.orders.factories import PAID_AT, ensure_rule_data, make_account, make_order, make_spec
 from tests.vendors.factories import active_vendor
 from vendors.models import Vendor, VendorExit
@@ -24,15 +25,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def events(monkeypatch):
-    sent: list[tuple[str, int, dict]] = []
-
-    def record(*, kind: str, subject, payload: dict) -> None:
-        sent.append((kind, subject.pk, payload))
-
-    monkeypatch.setattr("orders.services.exit.emit_event", record)
-    monkeypatch.setattr("vendors.services.exit.emit_event", record)
-    return sent
+def events():
+    """What the storefront and billing feed received on exit (MS-8.4.1): the outbox's rows."""
+    return FeedEvents(EXIT_EVENTS)
 
 
 def _exit_for(vendor) -> VendorExit:
@@ -230,8 +225,7 @@ def test_ms_8_4_2_renewal_part_documented_in_the_openapi_schema(client):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_ms_8_4_1_concurrent_runs_refund_each_order_once(monkeypatch):
-    monkeypatch.setattr("orders.services.exit.emit_event", lambda **kw: None)
+def test_ms_8_4_1_concurrent_runs_refund_each_order_once():
     ensure_rule_data()
     vendor, _orders = _vendor_with_orders(20, settled=5)
     exit_ = _exit_for(vendor)

@@ -12,6 +12,7 @@ from marketplace import roles
 from marketplace.exceptions import PermissionDenied, StateConflict
 from orders.models import Order, Refund
 from orders.services import refund_mark_refunded
+from tests.feed import EXIT_EVENTS, FeedEvents
 from tests.orders.factories import make_order
 from tests.vendors.factories import active_vendor, role_user, vendor_user
 from vendors.models import DepositRefund, Vendor, VendorExit
@@ -32,16 +33,9 @@ EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 @pytest.fixture
-def events(monkeypatch):
-    """What went to the storefront and billing feed (the outbox's event_emit, MS-8.4.1)."""
-    sent: list[tuple[str, int, dict]] = []
-
-    def record(*, kind: str, subject, payload: dict) -> None:
-        sent.append((kind, subject.pk, payload))
-
-    monkeypatch.setattr("orders.services.exit.emit_event", record)
-    monkeypatch.setattr("vendors.services.exit.emit_event", record)
-    return sent
+def events():
+    """What the storefront and billing feed received on exit (MS-8.4.1): the outbox's rows."""
+    return FeedEvents(EXIT_EVENTS)
 
 
 def vendor_with_orders(n: int = 2, deposit: str = "2000"):

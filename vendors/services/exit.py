@@ -46,12 +46,6 @@ DEFAULT_AFTER_SALES = _(
 )
 
 
-def emit_event(*, kind: str, subject: Any, payload: dict) -> None:
-    """The storefront and billing feed (issue 14 outbox), written in this transaction (one
-    insert per event, the outbox's own cost)."""
-    event_emit(kind=kind, subject=subject, payload=payload)
-
-
 def live_exit(vendor: Vendor | int) -> VendorExit | None:
     """The vendor's exit that is not rejected (at most one), or None."""
     pk = vendor.pk if isinstance(vendor, Vendor) else vendor
@@ -338,7 +332,7 @@ def exit_advance(
             if vendor.status == Vendor.Status.EXITING:
                 vendor.complete_exit()
                 save_audited(vendor, actor=actor, reason=f"MS-8: {note}", update_fields=["status"])
-            emit_event(
+            event_emit(
                 kind="vendor.exited",
                 subject=vendor,
                 payload={
