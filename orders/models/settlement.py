@@ -25,7 +25,7 @@ from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
 from catalog.models import SalesMode
-from marketplace.money import MoneyField
+from marketplace.money import MoneyField, format_cny
 from orders.models.invoices import RefundHandling
 from orders.models.orders import Order
 from orders.models.refunds import Clawback, Refund
@@ -235,7 +235,7 @@ class StatementAdjustment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.source_statement} {self.amount}"
+        return f"{self.source_statement} · {format_cny(self.amount)}"
 
 
 class StatementLine(models.Model):
@@ -346,4 +346,4 @@ class StatementLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.net_amount}"
+        return f"{self.get_kind_display()} · {format_cny(self.net_amount)}"
