@@ -255,3 +255,40 @@ def test_issue_11_bench_all_reads_the_api_report_among_other_output():
     assert rows["API: retry"][3] == "yes"
     assert rows["API: setup"][3] == ""
     assert bench_all.api_rows("Traceback …")[0][3] == "no"
+
+
+SETTLEMENT_REPORT = """\
+10,000 vendors, 2,000,000 orders, 2026-07 … 2026-11; load 2.96 2.54 2.42
+  run 2026-11                     39.6 s   17 queries   10,000 statements   2,024,096 lines  net 1.00 CNY  load 3.22
+  rerun 2026-11 (idempotent)       2.8 s   17 queries        0 statements           0 lines  net 0.00 CNY  load 3.20
+settlement total 39.6 s for 2,000,000 orders and 10,000 vendors (1 run); load 3.20 2.67 2.47
+"""  # noqa: E501
+
+
+def test_issue_14_bench_all_reads_the_settlement_report_against_60_seconds():
+    result, met = bench_all.parse_settlement(SETTLEMENT_REPORT)
+    assert result.startswith("2,000,000 orders, 10,000 vendors: 39.6 s, 17 queries")
+    assert "2,024,096 lines" in result and "rerun (idempotent) 2.8 s" in result
+    assert met == "yes"
+    slow = SETTLEMENT_REPORT.replace("total 39.6 s", "total 61.0 s")
+    assert bench_all.parse_settlement(slow)[1] == "no"
+    assert bench_all.parse_settlement("Traceback …") == ("no report (see the log)", "no")
+
+
+def test_issue_14_bench_all_reads_the_event_feed_report():
+    report = (
+        "seeded in 23.1 s (postgresql)\n"
+        "feed pages of 100: 203 pages, 20300 events, p50 26.6 ms, 6.0 queries/page\n"
+        "feed empty poll: 200 requests, 42 req/s, p50 23.7 ms, 6.0 queries/request\n"
+        "payment first report: 300 requests, 21 req/s, p50 44.4 ms, 18.0 queries/request\n"
+        "payment retry (same reference): 300 requests, 43 req/s, 7.0 queries/request\n"
+    )
+    rows = bench_all.events_rows(report)
+    assert [r[0] for r in rows] == [
+        "events: feed pages of 100",
+        "events: feed empty poll",
+        "events: payment first report",
+        "events: payment retry (same reference)",
+    ]
+    assert rows[2][1] == "300 requests, 21 req/s, p50 44.4 ms, 18.0 queries/request"
+    assert bench_all.events_rows("Traceback …")[0][3] == "no"

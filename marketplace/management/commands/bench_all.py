@@ -1,16 +1,17 @@
 """`manage.py bench_all`: every benchmark on copies of one seed, and one table of the results.
 
     manage.py bench_all [--template bench_seed] [--reseed] [--runs 5] [--out FILE]
-                        [--only sweep,admin,vendor,api,penalty,settlement]
+                        [--only sweep,settlement,admin,vendor,api,events,penalty]
 
 1. Seeds once into the template database (`bench_compliance_sweep --seed-only`, then
    `VACUUM ANALYZE`); an existing template is reused unless `--reseed`.
 2. For each benchmark: a fresh copy (`CREATE DATABASE … TEMPLATE`, what `createdb -T` does),
    migrated (new indexes), then the benchmark in a subprocess whose DATABASE_URL names the
    copy, then the copy is dropped (`--keep-copies` keeps it):
-   the compliance sweep (`bench_compliance_sweep --skip-seed`), settlement (when built),
-   admin pages (`bench_admin_pages`), vendor pages (`bench_vendor_pages`), the API load
-   (`bench_api --json`, when built) and the penalty import (`bench_penalty_import`).
+   the compliance sweep (`bench_compliance_sweep --skip-seed`), settlement
+   (`bench_settlement`), admin pages (`bench_admin_pages`), vendor pages
+   (`bench_vendor_pages`), the API load (`bench_api --json`), the event feed and refund
+   payment reports (`bench_events`) and the penalty import (`bench_penalty_import`).
 3. Prints one markdown table (and writes it to `--out`) with the machine's load (`uptime`,
    and the 1-minute load before and after each benchmark), nproc, PostgreSQL version, date.
 
@@ -41,14 +42,16 @@ from django.conf import settings
 from django.core.management import get_commands
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-STEPS = ("sweep", "settlement", "admin", "vendor", "api", "penalty")
+STEPS = ("sweep", "settlement", "admin", "vendor", "api", "events", "penalty")
 DEFAULT_TEMPLATE = "bench_seed"
 DEFAULT_COPY_PREFIX = "bench_run"
 DERIVED_PREFIX = "bench_"
 RESERVED = {"postgres", "template0", "template1"}
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,50}$")
 EMPTY_DB_STEPS = ("penalty",)  # benchmarks that seed their own data into an empty database
-SETTLEMENT_COMMAND = "bench_settlement"  # not built yet: the row says so
+SETTLEMENT_COMMAND = "bench_settlement"
+SETTLEMENT_TARGET_S = 60  # issue 14: 10,000 vendors and 2,000,000 orders in one run
+EVENTS_COMMAND = "bench_events"
 API_COMMAND = "bench_api"
 MANAGE = Path(settings.BASE_DIR) / "manage.py"
 
@@ -233,6 +236,44 @@ def parse_penalty(text: str) -> tuple[str, str]:
     return result, "yes" if int(rate.replace(",", "")) >= 5000 else "no"
 
 
+SETTLEMENT_RUN = re.compile(
+    r"^\s*run (\S+)\s+([\d.]+) s\s+(\d+) queries\s+([\d,]+) statements\s+([\d,]+) lines", re.M
+)
+SETTLEMENT_RERUN = re.compile(r"rerun \S+ \(idempotent\)\s+([\d.]+) s\s+(\d+) queries")
+SETTLEMENT_TOTAL = re.compile(
+    r"settlement total ([\d.]+) s for ([\d,]+) orders and ([\d,]+) vendors"
+)
+
+
+def parse_settlement(text: str) -> tuple[str, str]:
+    """bench_settlement's report: the run's seconds against the issue-14 target."""
+    total = SETTLEMENT_TOTAL.search(text)
+    runs = SETTLEMENT_RUN.findall(text)
+    if not total or not runs:
+        return "no report (see the log)", "no"
+    seconds, orders, vendors = total.groups()
+    _period, _s, queries, statements, lines = runs[-1]
+    result = (
+        f"{orders} orders, {vendors} vendors: {seconds} s, {queries} queries, "
+        f"{statements} statements, {lines} lines"
+    )
+    rerun = SETTLEMENT_RERUN.search(text)
+    if rerun:
+        result += f"; rerun (idempotent) {rerun.group(1)} s"
+    return result, "yes" if float(seconds) < SETTLEMENT_TARGET_S else "no"
+
+
+EVENTS_LINE = re.compile(
+    r"^(feed pages of 100|feed empty poll|payment first report|payment retry[^:]*): (.+)$", re.M
+)
+
+
+def events_rows(text: str) -> list[tuple[str, str, str, str]]:
+    """bench_events' report: a row per phase (no target was set for these)."""
+    rows = [(f"events: {name}", figures, "", "") for name, figures in EVENTS_LINE.findall(text)]
+    return rows or [("events", "no report (see the log)", "", "no")]
+
+
 API_TARGETS = {"create": "≥ 300 req/s, p95 ≤ 50 ms", "retry": "≥ 600 req/s"}  # issue 11
 
 
@@ -318,9 +359,11 @@ class Command(BaseCommand):
             runners["api"] = self.run_api
         if SETTLEMENT_COMMAND in commands:
             runners["settlement"] = self.run_settlement
+        if EVENTS_COMMAND in commands:
+            runners["events"] = self.run_events
         for step in steps:
             if step not in runners:
-                text = "not built" if step == "settlement" else "not available"
+                text = "not available"
                 rows.append(Row(benchmark=step, result=text))
                 self.stderr.write(f"{step}: {text}")
                 continue
@@ -489,8 +532,12 @@ class Command(BaseCommand):
 
     def run_settlement(self, copy: str) -> list[tuple[str, str, str, str]]:
         status, output, _ = self.manage(copy, SETTLEMENT_COMMAND, label="settlement")
-        tail = " ".join(output.strip().splitlines()[-3:])[:300]
-        return [("settlement", tail if status == 0 else f"failed ({status})", "", "")]
+        result, met = parse_settlement(output) if status == 0 else (f"failed ({status})", "no")
+        return [("settlement", result, f"< {SETTLEMENT_TARGET_S} s", met)]
+
+    def run_events(self, copy: str) -> list[tuple[str, str, str, str]]:
+        status, output, _ = self.manage(copy, EVENTS_COMMAND, label="events")
+        return events_rows(output) if status == 0 else [("events", f"failed ({status})", "", "no")]
 
     def run_admin(self, copy: str) -> list[tuple[str, str, str, str]]:
         runs = str(self.options["runs"])
