@@ -81,6 +81,7 @@ class SecurityReviewItemInline(admin.TabularInline):
     readonly_fields = ["item"]
     extra = 0
     can_delete = False
+    classes = ["no-row-title"]  # the item column names the row; no title above it as well
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -85,6 +85,7 @@ class StatementLineInline(admin.TabularInline):
     fields = ["kind", "source", "occurred_at_china", "gross", "fee", "net", "fee_invoice_handling"]
     readonly_fields = fields
     verbose_name_plural = _("lines")
+    classes = ["no-row-title"]  # the columns say what each line is
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return (

@@ -101,6 +101,7 @@ class ConditionResultInline(admin.TabularInline):
     readonly_fields = ["condition"]
     extra = 0
     can_delete = False
+    classes = ["no-row-title"]  # the condition column names the row
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False  # one row per active condition is created when the review starts
@@ -367,6 +368,14 @@ class OnboardingApplicationAdmin(TransitionAdminMixin, NoDeleteMixin, SimpleHist
         if obj is not None and obj.status == OnboardingApplication.Status.UNDER_REVIEW:
             return self.applicant_fields
         return self.applicant_fields + self.review_fields
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # A decided application is a record: its page is read-only (no Save buttons that
+        # could change nothing); the decision changes only through its transitions.
+        decided = (OnboardingApplication.Status.APPROVED, OnboardingApplication.Status.REJECTED)
+        if obj is not None and obj.status in decided:
+            return False
+        return super().has_change_permission(request, obj)
 
     @admin.display(description=_("submitted at (China time)"), ordering="submitted_at")
     def submitted(self, obj: OnboardingApplication) -> str:
