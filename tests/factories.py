@@ -105,6 +105,29 @@ class SpecificationFactory(factory.django.DjangoModelFactory):
     price = Decimal("100.00")
 
 
+def role_user(role: str, username: str | None = None):
+    """A staff account in a platform role's group (marketplace.roles). Without `username` it
+    is named after the role ("onboarding-reviewer"), with a number once that name is taken."""
+    from marketplace import roles
+
+    User = get_user_model()
+    if username is None:
+        base = username = role.replace("_", "-")
+        for n in itertools.count(2):
+            if not User.objects.filter(username=username).exists():
+                break
+            username = f"{base}-{n}"
+    user = UserFactory(username=username, is_staff=True)
+    user.groups.add(roles.group_for(role))
+    return user
+
+
+def vendor_user(vendor: Vendor | None = None, username: str | None = None):
+    """A staff account of `vendor` (of a new vendor when None)."""
+    user = UserFactory(username=username) if username else UserFactory()
+    return VendorStaffFactory(vendor=vendor or VendorFactory(), user=user).user
+
+
 _CASE_NUMBERS = itertools.count(1)
 
 

@@ -33,12 +33,17 @@ pytestmark = [
 # --- steps every journey takes ----------------------------------------------------------------
 
 
+# Navigations are awaited to the new document, not its "load" (see follow()).
+DOM = "domcontentloaded"
+
+
 def follow(page: Any, locator: Any) -> None:
-    """Click a link or a submit button and wait until the next page has loaded: reading the
-    page before the navigation ends reads the old page."""
-    with page.expect_navigation():
+    """Click a link or a submit button and wait until the next page's document is there:
+    reading the page before the navigation ends reads the old page. Not its "load": that
+    also waits for every frame, and the onboarding page's PDF viewers can take a minute on a
+    loaded machine (the assertions that follow wait for what they read)."""
+    with page.expect_navigation(wait_until=DOM):
         locator.click()
-    page.wait_for_load_state("load")
 
 
 def open_queue(page: Any, key: str, label: str, count: int) -> None:
@@ -96,7 +101,9 @@ def test_ms_3_1_onboarding_reviewer_approves_from_the_board_with_documents_inlin
     follow(page, page.locator("a.transition-button[href$='/do/approve/']"))
     page.fill("#id_reason", "营业执照、法人身份证、开户证明均已核验")
     follow(page, page.locator("#transition-form input[name=confirm]"))
-    page.wait_for_url(f"**/onboardingapplication/{application.pk}/change/")
+    page.wait_for_url(
+        f"**/onboardingapplication/{application.pk}/change/", wait_until="domcontentloaded"
+    )
 
     success_message(page)
     expect(page.locator(".field-status .readonly")).to_have_text("已批准")
@@ -155,7 +162,7 @@ def test_ms_6_1_2_ms_4_1_1_security_reviewer_approves_an_update_seeing_its_diff(
     follow(page, page.get_by_role("button", name="开始审核此更新"))
     success_message(page)
     review = SecurityReview.objects.get(revision=revision)
-    page.wait_for_url(f"**/securityreview/{review.pk}/change/")
+    page.wait_for_url(f"**/securityreview/{review.pk}/change/", wait_until=DOM)
     expect(page.locator(".revision-diff ins", has_text="云端备份套件 2.0")).to_be_visible()
     results = page.locator("select[name$='-result']")
     expect(results).to_have_count(review.items.count())
@@ -167,7 +174,7 @@ def test_ms_6_1_2_ms_4_1_1_security_reviewer_approves_an_update_seeing_its_diff(
     follow(page, page.locator("#content a", has_text="审核通过").first)
     page.fill("#id_reason", "六项均已核对，价格调整有据")
     follow(page, page.locator("#content form input[type=submit]"))
-    page.wait_for_url(f"**/securityreview/{review.pk}/change/")
+    page.wait_for_url(f"**/securityreview/{review.pk}/change/", wait_until=DOM)
     assert "云端备份套件 2.0" in success_message(page)
     save_artifact(page, "security-update-approved")
 
@@ -240,7 +247,7 @@ def test_ms_5_1_ms_5_2_refund_arbitrator_decides_a_disputed_refund_with_its_fact
 
     page.fill("#id_reason", "服务已部分使用，按未消耗部分比例退款")
     follow(page, page.locator("#transition-form input[name=_confirm]"))
-    page.wait_for_url(f"**/orders/refund/{refund.pk}/change/")
+    page.wait_for_url(f"**/orders/refund/{refund.pk}/change/", wait_until=DOM)
     success_message(page)
     save_artifact(page, "refund-arbitrated")
 
@@ -282,7 +289,7 @@ def test_ms_7_ms_8_3_severe_penalty_waits_for_a_second_lead_who_approves_from_th
     expect(plan.locator("#plan-waiting")).to_contain_text("¥5,000.00")
     page.fill("#id_reason", "线下交易证据确凿，依表清退")
     follow(page, page.locator("input[name=confirm]"))
-    page.wait_for_url(f"**/penaltycase/{case.pk}/change/")
+    page.wait_for_url(f"**/penaltycase/{case.pk}/change/", wait_until=DOM)
     success_message(page)
     # The proposer is offered no approval, and the board does not ask them for it.
     expect(page.locator("a.case-action")).not_to_contain_text(["复核批准"])
@@ -299,7 +306,7 @@ def test_ms_7_ms_8_3_severe_penalty_waits_for_a_second_lead_who_approves_from_th
     expect(page.locator("#content-main")).to_contain_text("lead-a")  # who proposed
     page.fill("#id_reason", "复核证据无误，同意清退")
     follow(page, page.locator("input[name=confirm]"))
-    page.wait_for_url(f"**/penaltycase/{case.pk}/change/")
+    page.wait_for_url(f"**/penaltycase/{case.pk}/change/", wait_until=DOM)
     success_message(page)
     save_artifact(page, "penalty-second-approval")
 
@@ -335,7 +342,7 @@ def test_ms_7_appeal_waits_in_the_appeals_queue_and_is_decided_with_a_reason(
     expect(page.locator("#content-main")).to_contain_text("广告为合作方误发，已删除")
     page.fill("#id_reason", "删除不改变已发生的违规事实")
     follow(page, page.locator("input[name=confirm]"))
-    page.wait_for_url(f"**/penaltycase/{case.pk}/change/")
+    page.wait_for_url(f"**/penaltycase/{case.pk}/change/", wait_until=DOM)
     success_message(page)
     # The case log reads in Chinese, the default report reason included.
     log = page.locator(".inline-group", has_text="操作记录")
@@ -396,7 +403,9 @@ def test_ms_3_1_5_finance_records_an_overdue_top_up_from_the_board(
     page.fill("#id_amount", "1000.00")
     page.fill("#id_reason", "银行回单 2026-11-28 已到账")
     follow(page, page.locator("#admin-form-page input[type=submit]"))
-    page.wait_for_url(f"**/depositentry/?vendor__id__exact={vendor.pk}")
+    page.wait_for_url(
+        f"**/depositentry/?vendor__id__exact={vendor.pk}", wait_until="domcontentloaded"
+    )
     assert "补缴 ¥1,000.00 · 补缴示例有限公司" in success_message(page)
     save_artifact(page, "deposit-topup-recorded")
 
@@ -433,11 +442,11 @@ def test_ms_3_1_5_finance_confirms_next_years_calendar_from_the_banner(
     banner = page.locator(".messagelist li.warning", has_text="工作日历")
     expect(banner).to_contain_text(str(year))
     follow(page, banner.locator("a", has_text=f"核对并确认 {year} 年"))
-    page.wait_for_url(f"**/calendaryear/confirm/{year}/")
+    page.wait_for_url(f"**/calendaryear/confirm/{year}/", wait_until=DOM)
     expect(page.locator("#content h1")).to_contain_text(str(year))
     page.fill("#id_reason", "已按国务院办公厅放假通知核对")
     follow(page, page.locator("#content-main form input[type=submit]"))
-    page.wait_for_url("**/marketplace/calendaryear/")
+    page.wait_for_url("**/marketplace/calendaryear/", wait_until=DOM)
     assert str(year) in success_message(page)
     remaining = [y for y in years if y != year]
     warnings = page.locator(".messagelist li.warning")

@@ -13,7 +13,10 @@ from catalog.services import (
     security_review_record,
     security_review_start,
 )
-from tests.factories import CategoryFactory, UserFactory, VendorFactory, VendorStaffFactory
+from tests.factories import CategoryFactory, UserFactory, VendorFactory
+
+# One definition for every app's tests (tests/factories.py), importable from here too.
+from tests.factories import vendor_user as vendor_user
 
 
 def reviewer(username: str = "reviewer", *, delist: bool = False):
@@ -25,14 +28,6 @@ def reviewer(username: str = "reviewer", *, delist: bool = False):
         *Permission.objects.filter(content_type__app_label="catalog", codename__in=codenames)
     )
     return user
-
-
-def vendor_user(vendor=None, username: str | None = None):
-    staff = VendorStaffFactory(
-        vendor=vendor or VendorFactory(),
-        **({"user": UserFactory(username=username)} if username else {}),
-    )
-    return staff.user
 
 
 def all_pass() -> dict[str, tuple[str, str]]:

@@ -11,19 +11,15 @@ from django.utils import timezone
 from compliance.models import CaseSource, PenaltyCase, ViolationType
 from compliance.services.penalties import case_create, penalty_confirm
 from marketplace import roles
-from tests.factories import ProductFactory, UserFactory, VendorFactory, VendorStaffFactory
+from tests.factories import ProductFactory, VendorFactory
+
+# One definition for every app's tests (tests/factories.py), importable from here too.
+from tests.factories import role_user as role_user
+from tests.factories import vendor_user as vendor_user
 from vendors.models import Category
 from vendors.services import deposit_pay
 
 _refs = itertools.count(1)
-
-
-def role_user(role: str, username: str | None = None):
-    user = UserFactory(username=username or f"{role.replace('_', '-')}-{next(_refs)}")
-    user.is_staff = True
-    user.save()
-    user.groups.add(roles.group_for(role))
-    return user
 
 
 def reviewer(username: str | None = None):
@@ -32,10 +28,6 @@ def reviewer(username: str | None = None):
 
 def lead(username: str | None = None):
     return role_user(roles.COMPLIANCE_LEAD, username)
-
-
-def vendor_user(vendor):
-    return VendorStaffFactory(vendor=vendor).user
 
 
 def paid_vendor(amount: str = "5000.00", **kwargs):

@@ -8,8 +8,11 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from marketplace import roles
-from tests.factories import UserFactory, VendorFactory, VendorStaffFactory
+from tests.factories import VendorFactory
+
+# One definition for every app's tests (tests/factories.py), importable from here too.
+from tests.factories import role_user as role_user
+from tests.factories import vendor_user as vendor_user
 from vendors.models import (
     Category,
     CheckResult,
@@ -34,19 +37,6 @@ JPG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
 
 def pdf_upload(name: str = "licence.pdf", content: bytes = PDF) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content, content_type="application/pdf")
-
-
-def role_user(role: str, username: str | None = None):
-    user = UserFactory(username=username or role.replace("_", "-"), is_staff=True)
-    user.groups.add(roles.group_for(role))
-    return user
-
-
-def vendor_user(vendor: Vendor, username: str | None = None):
-    staff = VendorStaffFactory(
-        vendor=vendor, user=UserFactory(username=username) if username else UserFactory()
-    )
-    return staff.user
 
 
 def category(code: str = "software") -> Category:
