@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from marketplace.timeutils import china_date, end_of_day
 from marketplace.workboard import Queue, register
 from marketplace.workcalendar import WorkCalendar
-from vendors.models import DepositRefund, OnboardingApplication, TopUpObligation
+from vendors.models import DepositRefund, OnboardingApplication, TopUpObligation, VendorExit
 from vendors.selectors import replacements_awaiting_review
 
 WAITING_APPLICATIONS = [
@@ -44,6 +44,10 @@ def _deposit_refunds_due(user: Any, now: dt.datetime) -> QuerySet:
     )
 
 
+def _exit_requests(user: Any, now: dt.datetime) -> QuerySet:
+    return VendorExit.objects.filter(status=VendorExit.Status.REQUESTED)
+
+
 def _replacements(user: Any, now: dt.datetime) -> QuerySet:
     return replacements_awaiting_review()
 
@@ -73,6 +77,19 @@ def register_queues() -> None:
             changelist="admin:vendors_onboardingapplication_changelist",
             filters=lambda user, now: {"status__in": ",".join(WAITING_APPLICATIONS)},
             order=10,
+        )
+    )
+    register(
+        Queue(
+            key="exit_requests",
+            label=_("Vendors' requests to leave"),
+            help=_("MS-8.2: approve to start the exit (orders refunded) or reject with a reason"),
+            permission="vendors.review_vendorexit",
+            items=_exit_requests,
+            waiting_since="requested_at",
+            changelist="admin:vendors_vendorexit_changelist",
+            filters=lambda user, now: {"status__exact": VendorExit.Status.REQUESTED},
+            order=12,
         )
     )
     register(

@@ -172,3 +172,20 @@ def test_ms_7_a_deduction_added_to_an_applied_case_waits_for_the_other_lead(clie
     assert rows["lead-o"].oldest == measure.created_at
     client.force_login(other)
     assert result_count(client.get(rows["lead-o"].url).content.decode()) == 1
+
+
+def test_ms_8_2_a_vendors_request_to_leave_waits_for_an_onboarding_reviewer(client):
+    """MS-8.2: the request shows on the reviewer's board, its list shows exactly it, and a role
+    that cannot decide it does not see the queue."""
+    from tests.vendors.factories import active_vendor
+    from vendors.services import exit_request
+
+    exit_request(vendor=active_vendor(), actor=None, reason="closing the business")
+    now = timezone.now()
+    reviewer = role_user(roles.ONBOARDING_REVIEWER)
+    (row,) = [r for r in board(reviewer, now) if r.queue.key == "exit_requests"]
+    assert row.count == 1 and row.oldest is not None
+    client.force_login(reviewer)
+    assert result_count(client.get(row.url).content.decode()) == 1
+    finance = role_user(roles.FINANCE)
+    assert "exit_requests" not in {r.queue.key for r in board(finance, now)}
