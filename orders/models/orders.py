@@ -186,6 +186,11 @@ class Order(models.Model):
     # --- review period (MS-2.8) -------------------------------------------------------
 
     @property
+    def billing_period_label(self) -> str:
+        """The snapshot code ("month") as people read it, in the request's language."""
+        return str(dict(Specification.BillingPeriod.choices).get(self.billing_period, "-"))
+
+    @property
     def has_review_period(self) -> bool:
         return self.review_rule != ReviewPeriodRule.NONE
 

@@ -179,6 +179,8 @@ def test_ms_4_2_ms_5_1_order_timeline_in_china_time_with_rule_ids(client, user, 
     assert "Review period ended" in html or "Review period ends" in html
     assert reverse("vendor:refund", args=[Refund.objects.get(order=order).pk]) in html
     assert "Not settled to you yet" in html
+    assert "<dd>One-off</dd>" in html  # the billing period by its label, not the code
+    assert "<dd>once</dd>" not in html
     labels = [e.label for e in page.context["timeline"] if e.at]
     times = [e.at for e in page.context["timeline"] if e.at]
     assert times == sorted(times), labels
