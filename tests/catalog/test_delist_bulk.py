@@ -53,10 +53,11 @@ def test_ms_4_2_bulk_delist_delists_listed_products_with_history():
 
 def test_ms_4_2_bulk_delist_by_a_user_without_permission_writes_nothing():
     listed = _products(2)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as exc:
         products_delist_bulk(
             product_ids=[p.pk for p in listed], actor=UserFactory(), reason="not allowed"
         )
+    assert exc.value.code == "permission_denied"
     assert set(
         Product.objects.filter(pk__in=[p.pk for p in listed]).values_list("status", flat=True)
     ) == {Product.Status.LISTED}

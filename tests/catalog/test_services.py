@@ -127,15 +127,17 @@ def test_bad_prices_are_refused_and_nothing_written(price, code):
 
 
 def test_float_price_is_refused():
-    with pytest.raises(InvalidSpecification):
+    with pytest.raises(InvalidSpecification) as exc:
         draft_product(price=1.5)  # type: ignore[arg-type]
+    assert exc.value.code == "spec_price_invalid"
 
 
 def test_specification_cannot_be_added_to_listed_product_directly(rev):
     """MS-6.1.2: a listed product changes through a revision."""
     product = listed_product(rev)
-    with pytest.raises(TransitionRefused):
+    with pytest.raises(TransitionRefused) as exc:
         specification_add(product=product, actor=None, spec=SpecInput(name="Pro", price="9"))
+    assert exc.value.code == "transition_not_allowed"
 
 
 # --- submit (only an active vendor that may publish) --------------------------------------
@@ -198,8 +200,9 @@ def test_submit_refused_from_other_states(status):
     product = draft_product()
     Product.objects.filter(pk=product.pk).update(status=status)  # test set-up only
     product.refresh_from_db()
-    with pytest.raises(TransitionRefused):
+    with pytest.raises(TransitionRefused) as exc:
         product_submit(product=product, actor=None)
+    assert exc.value.code == "transition_not_allowed"
 
 
 # --- security review (MS-4.1.1, MS-4.1.4, MS-3.1.6) ---------------------------------------
@@ -288,8 +291,9 @@ def test_review_actions_need_the_review_permission():
     product = draft_product()
     product_submit(product=product, actor=None)
     nobody = UserFactory(is_staff=True)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as exc:
         security_review_start(product=product, actor=nobody)
+    assert exc.value.code == "permission_denied"
     product.refresh_from_db()
     assert product.status == Product.Status.SUBMITTED
     assert not SecurityReview.objects.exists()
@@ -298,22 +302,26 @@ def test_review_actions_need_the_review_permission():
 def test_approve_needs_the_review_permission(rev):
     review = open_review(draft_product(), rev)
     security_review_record(review=review, actor=rev, results=all_pass())
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as exc:
         security_review_approve(review=review, actor=UserFactory(is_staff=True))
+    assert exc.value.code == "permission_denied"
 
 
 def test_review_start_refused_when_nothing_is_waiting(rev):
-    with pytest.raises(TransitionRefused):
+    with pytest.raises(TransitionRefused) as exc:
         security_review_start(product=draft_product(), actor=rev)
+    assert exc.value.code == "nothing_to_review"
 
 
 def test_decided_review_cannot_be_decided_again(rev):
     product = listed_product(rev)
     review = SecurityReview.objects.get(product=product)
-    with pytest.raises(TransitionRefused):
+    with pytest.raises(TransitionRefused) as exc:
         security_review_reject(review=review, actor=rev, reason="changed my mind")
-    with pytest.raises(TransitionRefused):
+    assert exc.value.code == "review_decided"
+    with pytest.raises(TransitionRefused) as exc:
         security_review_record(review=review, actor=rev, results=all_pass())
+    assert exc.value.code == "review_decided"
 
 
 def test_approval_refused_when_vendor_was_evicted_meanwhile(rev):
@@ -321,8 +329,9 @@ def test_approval_refused_when_vendor_was_evicted_meanwhile(rev):
     review = open_review(product, rev)
     security_review_record(review=review, actor=rev, results=all_pass())
     Vendor.objects.filter(pk=product.vendor_id).update(status=Vendor.Status.EVICTED)
-    with pytest.raises(VendorMayNotPublish):
+    with pytest.raises(VendorMayNotPublish) as exc:
         security_review_approve(review=review, actor=rev)
+    assert exc.value.code == "vendor_not_active"
 
 
 def test_review_history_names_the_reviewer(rev):
@@ -353,8 +362,9 @@ def test_delist_by_the_system_needs_no_role(rev):
 
 def test_delist_needs_permission_and_reason(rev):
     product = listed_product(rev)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as exc:
         product_delist(product=product, actor=UserFactory(is_staff=True), reason="x")
+    assert exc.value.code == "permission_denied"
     with pytest.raises(ReasonRequired):
         product_delist(product=product, actor=rev, reason="")
     product.refresh_from_db()
@@ -366,8 +376,9 @@ def test_delist_refused_unless_listed(status, rev):
     product = draft_product()
     Product.objects.filter(pk=product.pk).update(status=status)
     product.refresh_from_db()
-    with pytest.raises(TransitionRefused):
+    with pytest.raises(TransitionRefused) as exc:
         product_delist(product=product, actor=rev, reason="x")
+    assert exc.value.code == "transition_not_allowed"
 
 
 def test_ms_4_1_1_delisted_product_relists_only_through_security_review(rev):
@@ -387,12 +398,14 @@ def test_ms_4_1_1_delisted_product_relists_only_through_security_review(rev):
 
 def test_relist_refused_unless_delisted_and_vendor_may_publish(rev):
     product = listed_product(rev)
-    with pytest.raises(TransitionRefused):
+    with pytest.raises(TransitionRefused) as exc:
         product_relist_submit(product=product, actor=None)
+    assert exc.value.code == "transition_not_allowed"
     product_delist(product=product, actor=rev, reason="measure")
     Vendor.objects.filter(pk=product.vendor_id).update(can_publish=False)
-    with pytest.raises(VendorMayNotPublish):
+    with pytest.raises(VendorMayNotPublish) as exc:
         product_relist_submit(product=product, actor=None)
+    assert exc.value.code == "publishing_restricted"
 
 
 # --- revisions (MS-6.1.2) ------------------------------------------------------------------
@@ -477,10 +490,12 @@ def test_ms_6_1_2_rejected_revision_leaves_the_listing_unchanged(rev):
 def test_ms_6_1_2_only_one_open_revision_and_only_for_listed_products(rev):
     product = listed_product(rev)
     _revise(product)
-    with pytest.raises(TransitionRefused):
+    with pytest.raises(TransitionRefused) as exc:
         _revise(product)
-    with pytest.raises(TransitionRefused):
+    assert exc.value.code == "revision_open"
+    with pytest.raises(TransitionRefused) as exc:
         _revise(draft_product())
+    assert exc.value.code == "transition_not_allowed"
 
 
 def test_ms_4_1_5_revision_refuses_zero_price_saas_spec(rev):
@@ -494,8 +509,9 @@ def test_ms_6_1_2_revision_submit_needs_a_vendor_that_may_publish(rev):
     product = listed_product(rev)
     revision = _revise(product)
     Vendor.objects.filter(pk=product.vendor_id).update(can_publish=False)
-    with pytest.raises(VendorMayNotPublish):
+    with pytest.raises(VendorMayNotPublish) as exc:
         revision_submit(revision=revision, actor=None)
+    assert exc.value.code == "publishing_restricted"
     revision.refresh_from_db()
     assert revision.status == ProductRevision.Status.DRAFT
 
@@ -504,5 +520,6 @@ def test_ms_6_1_2_revision_transitions_refused_from_wrong_states(rev):
     product = listed_product(rev)
     revision = _revise(product)
     revision_submit(revision=revision, actor=None)
-    with pytest.raises(TransitionRefused):
+    with pytest.raises(TransitionRefused) as exc:
         revision_submit(revision=revision, actor=None)
+    assert exc.value.code == "transition_not_allowed"

@@ -55,8 +55,9 @@ def test_ms_4_5_platform_mode_vendor_invoices_buyer_and_platform_invoices_fee():
     fee = request(order, InvoicePurpose.SERVICE_FEE, ext="I-2")
     assert (sale.direction, sale.amount) == (InvoiceDirection.VENDOR_TO_BUYER, Decimal("200.00"))
     assert (fee.direction, fee.amount) == (InvoiceDirection.PLATFORM_TO_VENDOR, Decimal("20.00"))
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as err:
         request(order, InvoicePurpose.SETTLEMENT, kind="special", tax_id="9131", ext="I-3")
+    assert err.value.code == "no_such_invoice"
 
 
 def test_ms_4_5_consignment_platform_invoices_buyer_vendor_issues_special_for_settled():
@@ -75,8 +76,9 @@ def test_one_active_invoice_per_direction_and_idempotent_retry():
     order = make_order()
     first = request(order)
     assert request(order).pk == first.pk
-    with pytest.raises(StateConflict):
+    with pytest.raises(StateConflict) as err:
         request(order, ext="I-2")
+    assert err.value.code == "invoice_exists"
     assert Invoice.objects.count() == 1
 
 
@@ -147,8 +149,9 @@ def test_invoice_transitions_refused_from_the_wrong_state():
     invoice = request(order)
     with pytest.raises(TransitionNotAllowed):
         invoice_deliver(invoice=invoice, actor=None)
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as err:
         invoice_issue(invoice=invoice, number=" ", issued_on=dt.date(2026, 7, 1), actor=None)
+    assert err.value.code == "number_required"
     invoice.refresh_from_db()
     assert invoice.status == Invoice.Status.REQUESTED and invoice.number == ""
 

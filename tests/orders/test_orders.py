@@ -267,8 +267,9 @@ def test_ms_4_2_saas_failure_opens_a_failure_and_signals_on_commit(
 
 def test_ms_4_2_failure_needs_a_reason_and_a_saas_order():
     saas = make_order(kind=ProductKind.SAAS)
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as err:
         order_report_delivery(order=saas, outcome=DeliveryOutcome.FAILED, at=PAID_AT, reason=" ")
+    assert err.value.code == "reason_required"
     image = make_order(kind=ProductKind.IMAGE)
     with pytest.raises(StateConflict) as err:
         order_report_delivery(order=image, outcome=DeliveryOutcome.FAILED, at=PAID_AT, reason="x")

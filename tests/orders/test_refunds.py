@@ -130,8 +130,9 @@ def test_ms_5_4_1_ops_before_confirmation_full_less_agreed_compensation():
 
 def test_ms_5_1_tool_products_are_refused_with_a_clear_message():
     order = make_order(kind=ProductKind.TOOL)
-    with pytest.raises(RefundRefused, match="Tool products cannot be refunded"):
+    with pytest.raises(RefundRefused, match="Tool products cannot be refunded") as err:
         ask(order)
+    assert err.value.code == "not_refundable"
     assert not Refund.objects.exists()
 
 
@@ -162,8 +163,9 @@ def test_several_partial_refunds_are_capped_in_total():
         refund_mark_refunded(refund=refund, actor=None, reason="paid")
     order.refresh_from_db()
     assert order.status == Order.Status.REFUNDED
-    with pytest.raises(StateConflict):
+    with pytest.raises(StateConflict) as err:
         ask(order, "0.01", ext="R-9")
+    assert err.value.code == "order_closed"
 
 
 def test_one_request_in_negotiation_at_a_time():
@@ -209,8 +211,9 @@ def test_reject_needs_a_reason_and_refused_transitions_conflict():
     with pytest.raises(TransitionNotAllowed):
         refund_reject(refund=refund, actor=None, reason="x")  # not disputed yet
     refund_vendor_dispute(refund=refund, actor=None, note="no")
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as err:
         refund_reject(refund=refund, actor=None, reason="  ")
+    assert err.value.code == "reason_required"
     refund = refund_reject(refund=refund, actor=None, reason="evidence shows use")
     assert refund.status == Refund.Status.REJECTED
     with pytest.raises(TransitionNotAllowed):

@@ -128,14 +128,17 @@ def test_dry_run_writes_nothing():
 
 
 def test_month_not_over_and_months_out_of_order_are_refused():
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as exc:
         settlement_run(period=JULY, now=dt.datetime(2026, 7, 31, 12, tzinfo=dt.UTC))
+    assert exc.value.code == "period_open"
     order(when=at(8))
     run(AUGUST)
-    with pytest.raises(StateConflict):
+    with pytest.raises(StateConflict) as exc:
         run(JULY)
-    with pytest.raises(ValidationFailed):
+    assert exc.value.code == "period_out_of_order"
+    with pytest.raises(ValidationFailed) as exc:
         parse_period("2026-13")
+    assert exc.value.code == "bad_period"
 
 
 def test_run_settlement_command_and_bad_period(capsys):
@@ -182,8 +185,9 @@ def test_ms_5_6_refund_after_payment_is_clawed_back_and_netted_on_the_next_state
     line = august.lines.get()
     assert line.kind == "clawback" and line.clawback_id == clawback.pk
     # MS-5.6: once on a statement, the clawback cannot also be deducted from the deposit.
-    with pytest.raises(StateConflict):
+    with pytest.raises(StateConflict) as exc:
         clawback_deduct_from_deposit(clawback=clawback, actor=None, reason="deduct")
+    assert exc.value.code == "on_statement"
     close(august)
     clawback.refresh_from_db()
     assert clawback.status == Clawback.Status.NETTED
@@ -213,11 +217,13 @@ def test_dispute_is_settled_by_an_adjustment_on_the_next_statement_never_by_edit
     order(vendor=first.vendor, when=at(8))
     run(JULY)
     july = statement_issue(statement=Statement.objects.get(), actor=finance(), reason="issue")
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as exc:
         statement_vendor_dispute(statement=july, actor=None, reason=" ")
+    assert exc.value.code == "reason_required"
     july = statement_vendor_dispute(statement=july, actor=None, reason="missing an order")
-    with pytest.raises(StateConflict):  # not approved while the dispute is open
+    with pytest.raises(StateConflict) as exc:  # not approved while the dispute is open
         statement_approve(statement=july, actor=finance(), reason="pay")
+    assert exc.value.code == "dispute_open"
     july = statement_resolve_dispute(
         statement=july, actor=finance(), reason="order X was ours", amount="25.00"
     )
@@ -238,16 +244,19 @@ def test_ms_4_5_consignment_payment_waits_for_the_vat_special_invoice_matching_t
     run(JULY)
     st = statement_issue(statement=Statement.objects.get(), actor=finance(), reason="issue")
     st = statement_vendor_confirm(statement=st, actor=None)
-    with pytest.raises(StateConflict):
+    with pytest.raises(StateConflict) as exc:
         statement_approve(statement=st, actor=finance(), reason="pay")
-    with pytest.raises(ValidationFailed):  # the amount is checked against the statement
+    assert exc.value.code == "vat_invoice_missing"
+    with pytest.raises(ValidationFailed) as exc:  # the amount is checked against the statement
         statement_record_vat_invoice(
             statement=st, actor=None, number="44031234", date=dt.date(2026, 8, 2), amount="100"
         )
-    with pytest.raises(ValidationFailed):  # a date before the month
+    assert exc.value.code == "vat_amount_mismatch"
+    with pytest.raises(ValidationFailed) as exc:  # a date before the month
         statement_record_vat_invoice(
             statement=st, actor=None, number="44031234", date=dt.date(2026, 6, 2), amount="90"
         )
+    assert exc.value.code == "bad_invoice_date"
     st = statement_record_vat_invoice(
         statement=st, actor=None, number="44031234", date=dt.date(2026, 8, 2), amount="90.00"
     )
@@ -260,8 +269,9 @@ def test_ms_4_5_ms_5_5_platform_fee_invoice_and_a_returned_fee_follows_the_invoi
     run(JULY)
     july = close(Statement.objects.get())
     assert july.fee_invoice_requested_at is not None  # MS-4.5: due once the fee was paid
-    with pytest.raises(StateConflict):
+    with pytest.raises(StateConflict) as exc:
         statement_request_fee_invoice(statement=july, actor=None)
+    assert exc.value.code == "already_requested"
     july = statement_issue_fee_invoice(
         statement=july,
         actor=finance(),
@@ -300,8 +310,9 @@ def test_transitions_refused_in_the_wrong_state():
         statement_vendor_confirm(statement=st, actor=None)  # still a draft
     with pytest.raises(TransitionNotAllowed):
         statement_mark_paid(statement=st, actor=None, reason="x", reference="TX")
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as exc:
         statement_issue(statement=st, actor=None, reason="")
+    assert exc.value.code == "reason_required"
 
 
 def test_ms_3_1_5_deposit_refund_waits_while_a_statement_is_unpaid():

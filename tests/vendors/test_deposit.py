@@ -108,9 +108,11 @@ def test_ms_3_1_5_bad_amounts_refused_and_nothing_saved(amount):
     vendor = active_vendor()
     with pytest.raises(ValidationFailed) as info:
         deposit_pay(vendor=vendor, amount=amount, actor=None, reason="paid")
+    assert info.value.code == "amount_invalid"
     assert "amount" in str(info.value)
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as info:
         deduct(vendor, amount)
+    assert info.value.code == "amount_invalid"
     assert not DepositEntry.objects.exists()
 
 
@@ -119,9 +121,11 @@ def test_ms_3_1_5_deduction_without_cause_refused_and_nothing_saved():
     deposit_pay(vendor=vendor, amount="2000", actor=None, reason="paid")
     with pytest.raises(ValidationFailed) as info:
         deduct(vendor, "100", cause="")
+    assert info.value.code == "deduction_cause_required"
     assert "cause" in str(info.value)
     with pytest.raises(ValidationFailed) as info:
         deduct(vendor, "100", reference="  ")
+    assert info.value.code == "deduction_reference_required"
     assert "reference" in str(info.value)
     assert DepositEntry.objects.count() == 1
     assert not TopUpObligation.objects.exists()
@@ -131,6 +135,7 @@ def test_ms_3_1_5_entries_need_a_reason():
     vendor = active_vendor()
     with pytest.raises(ValidationFailed) as info:
         deposit_pay(vendor=vendor, amount="10", actor=None, reason="")
+    assert info.value.code == "reason_required"
     assert "reason" in str(info.value)
     assert not DepositEntry.objects.exists()
 
@@ -221,8 +226,9 @@ def test_ms_3_1_5_reversal_of_a_deduction_restores_the_deposit_and_closes_obliga
     vendor = active_vendor()
     deposit_pay(vendor=vendor, amount="2000", actor=None, reason="paid")
     wrong = deduct(vendor, "2500")  # 2,000 taken, 500 owed
-    with pytest.raises(PermissionDenied):  # MS-7: only by revoking the penalty case
+    with pytest.raises(PermissionDenied) as info:  # MS-7: only by revoking the penalty case
         deposit_reverse(entry=wrong, actor=None, reason="case overturned on appeal")
+    assert info.value.code == "violation_deduction_reverse"
     reversal = deposit_reverse(
         entry=wrong, actor=None, reason="case overturned on appeal", case_revoked=True
     )
@@ -240,18 +246,21 @@ def test_ms_3_1_5_an_entry_is_reversed_once_and_reversals_are_final():
     vendor = active_vendor()
     entry = deposit_pay(vendor=vendor, amount="2000", actor=None, reason="paid")
     reversal = deposit_reverse(entry=entry, actor=None, reason="typo")
-    with pytest.raises(StateConflict):
+    with pytest.raises(StateConflict) as info:
         deposit_reverse(entry=entry, actor=None, reason="again")
-    with pytest.raises(StateConflict):
+    assert info.value.code == "entry_reversed"
+    with pytest.raises(StateConflict) as info:
         deposit_reverse(entry=reversal, actor=None, reason="undo")
+    assert info.value.code == "entry_not_reversible"
     assert deposit_balance(vendor) == Decimal("0.00")
 
 
 def test_ms_3_1_5_reversal_needs_a_reason():
     vendor = active_vendor()
     entry = deposit_pay(vendor=vendor, amount="2000", actor=None, reason="paid")
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as info:
         deposit_reverse(entry=entry, actor=None, reason="")
+    assert info.value.code == "reason_required"
     assert DepositEntry.objects.count() == 1
 
 

@@ -75,8 +75,9 @@ def test_ms_7_no_door_reverses_a_violation_deduction_but_revoking_the_case(clien
             **EN,
         )
         no_reversal(entry)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as info:
         deposit_reverse(entry=entry, actor=finance, reason="mistake")
+    assert info.value.code == "violation_deduction_reverse"
     no_reversal(entry)
     # The case's own door: a reviewer or finance cannot revoke; a lead can, and the money
     # comes back with a reversing entry.
@@ -186,7 +187,7 @@ def test_ms_3_1_5_test_helper_deduction_is_backed_by_an_approved_measure():
     vendor = paid_vendor()
     entry = violation_deduction(vendor, "100.00")
     assert entry.cause == "violation"
-    with pytest.raises(ValidationFailed):  # the measure is carried out: not a second time
+    with pytest.raises(ValidationFailed) as info:  # the measure is carried out: not a second time
         deposit_deduct(
             vendor=vendor,
             amount="100.00",
@@ -195,3 +196,4 @@ def test_ms_3_1_5_test_helper_deduction_is_backed_by_an_approved_measure():
             actor=None,
             reason="again",
         )
+    assert info.value.code == "deduction_reference_unknown"

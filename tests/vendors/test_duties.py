@@ -123,6 +123,7 @@ def test_ms_3_1_4_approval_is_refused_without_a_signature_of_the_version_in_forc
     _new_version()  # published after the applicant signed 2023-03-17
     with pytest.raises(ValidationFailed) as info:
         application_approve(application=application, actor=None)
+    assert info.value.code == "application_incomplete"
     assert any("2026-12-01" in item and "MS-3.1.4" in item for item in info.value.items)
     application.refresh_from_db()
     assert application.status == "under_review"
@@ -308,7 +309,7 @@ def test_ms_4_4_after_sales_hours_must_cover_9_to_18_every_day(client):
 
 def test_ms_4_3_phone_and_qq_are_validated_by_the_service():
     vendor = active_vendor()
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as info:
         service_commitment_save(
             vendor=vendor,
             online_channel="https://im.example.com/1",
@@ -318,4 +319,5 @@ def test_ms_4_3_phone_and_qq_are_validated_by_the_service():
             hours_end=dt.time(18),
             actor=None,
         )
+    assert info.value.code == "invalid"
     assert not ServiceCommitment.objects.exists()

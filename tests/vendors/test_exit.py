@@ -128,8 +128,9 @@ def test_ms_8_1_proposer_cannot_approve_through_the_service_either():
     vendor = active_vendor()
     lead1 = role_user(roles.COMPLIANCE_LEAD, "lead-one")
     exit_ = exit_propose(vendor=vendor, actor=lead1, reason="ending early")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as exc:
         exit_approve(exit=exit_, actor=lead1, reason="me again")
+    assert exc.value.code == "second_approver_required"
 
 
 def test_ms_8_1_non_lead_can_neither_propose_nor_approve_over_http(client):
@@ -192,8 +193,9 @@ def test_ms_8_2_reviewer_rejects_with_reason_and_vendor_may_ask_again(client):
 def test_ms_8_2_second_request_while_one_is_pending_is_refused():
     vendor = active_vendor()
     exit_request(vendor=vendor, actor=None, reason="leaving")
-    with pytest.raises(StateConflict):
+    with pytest.raises(StateConflict) as exc:
         exit_request(vendor=vendor, actor=None, reason="again")
+    assert exc.value.code == "exit_exists"
     assert VendorExit.objects.count() == 1
 
 

@@ -59,6 +59,7 @@ def test_ms_3_1_start_creates_applying_vendor_store_and_draft():
 def test_ms_3_1_start_with_bad_identity_refused_and_nothing_saved(field, value, fragment):
     with pytest.raises(ValidationFailed) as info:
         started_application(**{field: value})
+    assert info.value.code == "invalid"
     assert fragment in str(info.value)
     assert not Vendor.objects.exists()
     assert not OnboardingApplication.objects.exists()
@@ -96,8 +97,9 @@ def test_ms_8_3_evicted_cloud_account_refused_for_ever():
 
 def test_ms_3_1_second_vendor_with_same_identity_refused():
     existing = VendorFactory()
-    with pytest.raises(StateConflict):
+    with pytest.raises(StateConflict) as info:
         started_application(credit_code=existing.credit_code)
+    assert info.value.code == "vendor_exists"
 
 
 @pytest.mark.parametrize(
@@ -114,6 +116,7 @@ def test_ms_3_1_3_bad_contact_refused_and_nothing_saved(field, value, fragment):
         application_update(
             application=application, actor=None, contact_name="Li Lei", **{field: value}
         )
+    assert info.value.code == "invalid"
     assert fragment in str(info.value)
     application.refresh_from_db()
     assert application.contact_name == ""
@@ -131,6 +134,7 @@ def test_ms_3_1_3_document_with_bad_type_refused_and_nothing_saved():
             valid_until=None,
             actor=None,
         )
+    assert info.value.code == "invalid"
     assert "PDF, JPG or PNG" in str(info.value)
     assert not VendorDocument.objects.exists()
 
@@ -146,6 +150,7 @@ def test_ms_3_1_3_document_already_expired_refused():
             valid_until=timezone.localdate() - dt.timedelta(days=1),
             actor=None,
         )
+    assert info.value.code == "invalid"
     assert "already expired" in str(info.value)
     assert not VendorDocument.objects.exists()
 
@@ -171,6 +176,7 @@ def test_ms_3_1_submit_refused_with_the_translated_list_of_missing_items():
     application = started_application()
     with pytest.raises(ValidationFailed) as info:
         application_submit(application=application, actor=None)
+    assert info.value.code == "application_incomplete"
     items = info.value.items
     assert "Missing document: Business licence copy." in items
     assert "Missing contact QQ number." in items
@@ -211,6 +217,7 @@ def test_ms_3_1_2_failed_bank_verification_blocks_approval():
     application.save(update_fields=["bank_verification_result"])
     with pytest.raises(ValidationFailed) as info:
         application_approve(application=application, actor=None)
+    assert info.value.code == "application_incomplete"
     assert info.value.items == ["The bank account's real-name verification failed."]
 
 
@@ -225,6 +232,7 @@ def test_ms_3_1_7_extra_conditions_are_data_and_block_approval_until_passed():
     result.save(update_fields=["result"])
     with pytest.raises(ValidationFailed) as info:
         application_approve(application=application, actor=None)
+    assert info.value.code == "application_incomplete"
     assert info.value.items == ["Extra condition failed: Has a customer service hotline"]
     result.result = CheckResult.PASSED
     result.save(update_fields=["result"])
@@ -261,8 +269,9 @@ def test_ms_3_1_5_deposit_paid_before_approval_activates_on_approval():
 def test_ms_3_1_reject_needs_a_reason_and_allows_a_new_application():
     application = filled_application()
     application_submit(application=application, actor=None)
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as info:
         application_reject(application=application, actor=None, reason=" ")
+    assert info.value.code == "reason_required"
     application.refresh_from_db()
     assert application.status == Status.SUBMITTED
     application_reject(application=application, actor=None, reason="Licence is blurred")
@@ -271,8 +280,9 @@ def test_ms_3_1_reject_needs_a_reason_and_allows_a_new_application():
     assert application.rejection_reason == "Licence is blurred"
     again = application_create(vendor=application.vendor, actor=None)
     assert again.status == Status.DRAFT
-    with pytest.raises(StateConflict):
+    with pytest.raises(StateConflict) as info:
         application_create(vendor=application.vendor, actor=None)
+    assert info.value.code == "application_open"
 
 
 def test_ms_8_3_ban_blocks_submission_of_an_open_application():

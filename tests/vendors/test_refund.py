@@ -37,6 +37,7 @@ def test_ms_3_1_5_4_refund_refused_while_the_term_runs():
     deposit_pay(vendor=vendor, amount="2000", actor=None, reason="paid")
     with pytest.raises(StateConflict) as info:
         deposit_refund_request(vendor=vendor, actor=None, reason="asked")
+    assert info.value.code == "deposit_refund_refused"
     assert "term has not ended" in str(info.value)
     assert not DepositRefund.objects.exists()
 
@@ -48,6 +49,7 @@ def test_ms_3_1_5_4_refund_refused_while_an_obligation_is_open():
     vendor_exit_begin(vendor=vendor, actor=None, reason="leaving")
     with pytest.raises(StateConflict) as info:
         deposit_refund_request(vendor=vendor, actor=None, reason="asked")
+    assert info.value.code == "deposit_refund_refused"
     assert "top-up obligation is still open" in str(info.value)
     assert not DepositRefund.objects.exists()
 
@@ -62,6 +64,7 @@ def test_ms_3_1_5_4_checks_registered_by_higher_apps_block_the_refund():
     try:
         with pytest.raises(StateConflict) as info:
             deposit_refund_request(vendor=vendor, actor=None, reason="asked")
+        assert info.value.code == "deposit_refund_refused"
     finally:
         exit_checks.unregister(unfinished_orders)
     assert info.value.items == ["2 orders are unfinished."]
@@ -91,8 +94,9 @@ def test_ms_3_1_5_4_refund_due_15_working_days_after_the_receipt_and_paid_in_ful
 def test_ms_3_1_5_4_no_refund_without_the_receipt():
     vendor = exiting_vendor_with_deposit()
     refund = deposit_refund_request(vendor=vendor, actor=None, reason="term ended")
-    with pytest.raises(StateConflict):
+    with pytest.raises(StateConflict) as info:
         deposit_refund_complete(refund=refund, actor=None, reason="pay")
+    assert info.value.code == "refund_not_ready"
     assert deposit_balance(vendor) == Decimal("2000.00")
 
 
@@ -105,8 +109,9 @@ def test_ms_3_1_5_4_second_refund_refused():
     with pytest.raises(StateConflict) as info:
         deposit_refund_request(vendor=vendor, actor=None, reason="again")
     assert info.value.code == "deposit_refund_exists"
-    with pytest.raises(StateConflict):
+    with pytest.raises(StateConflict) as info:
         deposit_refund_complete(refund=refund, actor=None, reason="again")
+    assert info.value.code == "refund_not_ready"
     assert DepositRefund.objects.count() == 1
     assert deposit_balance(vendor) == Decimal("100.00")
 
@@ -121,8 +126,9 @@ def test_ms_3_1_5_4_outstanding_items_are_checked_again_at_payment():
 
     exit_checks.register(dispute)
     try:
-        with pytest.raises(StateConflict):
+        with pytest.raises(StateConflict) as info:
             deposit_refund_complete(refund=refund, actor=None, reason="pay")
+        assert info.value.code == "deposit_refund_refused"
     finally:
         exit_checks.unregister(dispute)
     refund.refresh_from_db()

@@ -41,9 +41,11 @@ def test_transition_from_the_wrong_state_is_refused_clearly():
     vendor = active_vendor()
     with pytest.raises(StateConflict) as info:
         vendor_reinstate(vendor=vendor, actor=None, reason="x")
+    assert info.value.code == "vendor_state"
     assert "while the vendor is Active" in str(info.value)
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as info:
         vendor_suspend(vendor=vendor, actor=None, reason="")
+    assert info.value.code == "reason_required"
     vendor.refresh_from_db()
     assert vendor.status == Vendor.Status.ACTIVE
 
@@ -53,10 +55,12 @@ def test_ms_3_1_5_manual_activation_needs_approval_and_the_deposit():
     vendor = application.vendor
     with pytest.raises(StateConflict) as info:
         vendor_activate(vendor=vendor, actor=None, reason="go")
+    assert info.value.code == "activation_blocked"
     assert "No approved onboarding application." in str(info.value)
     application_approve(application=application, actor=None)
     with pytest.raises(StateConflict) as info:
         vendor_activate(vendor=vendor, actor=None, reason="go")
+    assert info.value.code == "activation_blocked"
     assert "¥2000.00 still due" in str(info.value)
     deposit_pay(vendor=vendor, amount="2000", actor=None, reason="paid")
     vendor.refresh_from_db()
