@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.exceptions import PermissionDenied, StateConflict, ValidationFailed
+from marketplace.exceptions import (  # noqa: F401  (re-exported: the catalogue's callers)
+    PermissionDenied,
+    ReasonRequired,
+    StateConflict,
+    TransitionRefused,
+    ValidationFailed,
+)
 
 
 class ZeroPriceForbidden(ValidationFailed):
@@ -29,21 +35,11 @@ class VendorMayNotPublish(PermissionDenied):
     default_message = _("Your company may not submit products at the moment.")
 
 
-class TransitionRefused(StateConflict):
-    code = "transition_not_allowed"
-    default_message = _("This action is not allowed in the current state.")
-
-
 class ReviewIncomplete(StateConflict):
     """MS-4.1.4: approval needs a pass on every item."""
 
     code = "review_items_not_passed"
     default_message = _("The review cannot be approved: every item must pass (MS-4.1.4, MS-3.1.6).")
-
-
-class ReasonRequired(ValidationFailed):
-    code = "reason_required"
-    default_message = _("Give a reason.")
 
 
 class QualificationsMissing(StateConflict):

@@ -50,3 +50,17 @@ class PermissionDenied(DomainError):
     code = "permission_denied"
     http_status = 403
     default_message = _("You do not have permission to do this.")
+
+
+class ReasonRequired(ValidationFailed):
+    """Every change a person makes carries its audit reason (who, when and why)."""
+
+    code = "reason_required"
+    default_message = _("A reason is required.")
+
+
+class TransitionRefused(StateConflict):
+    """A state transition not allowed from the object's current state."""
+
+    code = "transition_not_allowed"
+    default_message = _("This action is not allowed in the current state.")

@@ -14,17 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.audit import save_audited
-from marketplace.exceptions import StateConflict, ValidationFailed
+from marketplace.exceptions import StateConflict
 from marketplace.models import CalendarOverride, CalendarYear
+from marketplace.service_helpers import require_reason
 from marketplace.signals import calendar_changed
-
-
-def require_reason(reason: str | None) -> str:
-    """The audit reason of a change: required, trimmed."""
-    text = (reason or "").strip()
-    if not text:
-        raise ValidationFailed(_("A reason is required."), code="reason_required")
-    return text
 
 
 def _announce(years: set[int], *, actor: Any, reason: str) -> None:

@@ -5,11 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.exceptions import DomainError, StateConflict, ValidationFailed
-
-
-class TransitionNotAllowed(StateConflict):
-    code = "transition_not_allowed"
-    default_message = _("This action is not allowed while it is %(status)s.")
+from marketplace.exceptions import TransitionRefused as TransitionNotAllowed  # noqa: F401
 
 
 class ExternalIdConflict(StateConflict):

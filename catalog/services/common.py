@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from django_fsm import can_proceed, has_transition_perm
 
 from catalog.exceptions import (
     InvalidSpecification,
-    ReasonRequired,
-    TransitionRefused,
     VendorMayNotPublish,
     ZeroPriceForbidden,
 )
 from catalog.models import Specification, zero_price_refused
-from marketplace.exceptions import PermissionDenied
 from marketplace.money import to_money
 from vendors.models import Vendor
 
@@ -112,35 +107,3 @@ def ensure_vendor_may_publish(vendor: Vendor) -> None:
             _("Publishing products is restricted for your company at the moment."),
             code="publishing_restricted",
         )
-
-
-def require_reason(reason: str | None) -> str:
-    text = (reason or "").strip()
-    if not text:
-        raise ReasonRequired()
-    return text
-
-
-_NO_PERM_CHECK = object()
-
-
-def run_transition(
-    method: Callable[..., Any], *args: Any, actor: Any = _NO_PERM_CHECK, **kwargs: Any
-) -> None:
-    """Run an FSM transition in memory.
-
-    A transition not allowed from the current state raises a translated `TransitionRefused`;
-    when `actor` is given, the transition's `permission=` is checked too (django-fsm does not
-    check it itself). `actor=None` is the system acting under a rule, which needs no role.
-    """
-    if not can_proceed(method, check_conditions=False):
-        instance = method.__self__
-        state_field = "status" if hasattr(instance, "status") else "outcome"
-        raise TransitionRefused(
-            _("Not allowed while the %(object)s is %(state)s."),
-            object=instance._meta.verbose_name,
-            state=getattr(instance, f"get_{state_field}_display")(),
-        )
-    if actor is not _NO_PERM_CHECK and actor is not None and not has_transition_perm(method, actor):
-        raise PermissionDenied()
-    method(*args, **kwargs)

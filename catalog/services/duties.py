@@ -16,6 +16,7 @@ from catalog.exceptions import MarketingIneligible, QualificationsMissing, Trans
 from catalog.models import MarketingGrant, Product, ProductQualification, QualificationRequirement
 from marketplace.audit import create_audited, save_audited
 from marketplace.exceptions import ValidationFailed
+from marketplace.service_helpers import lock_row
 from marketplace.timeutils import china_date
 from vendors.models import Vendor
 from vendors.validators import validate_document_file
@@ -86,7 +87,7 @@ def qualification_upload(
         exc.items = errors  # type: ignore[attr-defined]
         raise exc
     with transaction.atomic():
-        product = Product.objects.select_for_update(of=("self",)).get(pk=product.pk)
+        product = lock_row(Product, product.pk)
         if product.status in (Product.Status.SUBMITTED, Product.Status.IN_REVIEW):
             raise TransitionRefused(
                 _("Qualifications cannot change while the product is in security review."),
@@ -129,7 +130,7 @@ def product_draft_update(
     if not title:
         raise ValidationFailed(_("Give the product a title."), code="title_missing")
     with transaction.atomic():
-        product = Product.objects.select_for_update(of=("self",)).get(pk=product.pk)
+        product = lock_row(Product, product.pk)
         if product.status not in DRAFT_EDITABLE:
             raise TransitionRefused(
                 _("Only a draft or rejected product can be edited here."),
@@ -163,7 +164,7 @@ def marketing_grant_create(
     if ends_on is not None and ends_on < starts_on:
         raise ValidationFailed(_("The grant cannot end before it starts."), code="grant_dates")
     with transaction.atomic():
-        vendor = Vendor.objects.select_for_update(of=("self",)).get(pk=product.vendor_id)
+        vendor = lock_row(Vendor, product.vendor_id)
         if not vendor.marketing_eligible:
             raise MarketingIneligible()
         return create_audited(

@@ -17,13 +17,12 @@ from catalog.services.common import (
     clean_spec,
     clean_specs,
     ensure_vendor_may_publish,
-    require_reason,
     require_sellable_specs,
-    run_transition,
 )
 from marketplace.audit import create_audited, save_audited
 from marketplace.exceptions import ValidationFailed
 from marketplace.outbox import EventKind, event_emit, event_emit_many
+from marketplace.service_helpers import lock_row, require_reason, run_transition
 from vendors.models import Category, Vendor
 
 # Content may be edited in place only while nobody buys or reviews it.
@@ -33,7 +32,7 @@ CLOSED_VENDOR_STATUSES = (Vendor.Status.EXITING, Vendor.Status.EXITED, Vendor.St
 
 
 def _lock_product(product: Product) -> Product:
-    return Product.objects.select_for_update(of=("self",)).get(pk=product.pk)
+    return lock_row(Product, product.pk)
 
 
 def _specs_of(product: Product) -> list[SpecInput]:
@@ -76,7 +75,7 @@ def product_create(
         raise ValidationFailed(_("Give the product a title."), code="title_missing")
     specs = clean_specs(kind=kind, specs=list(specifications or []))
     with transaction.atomic():
-        vendor = Vendor.objects.select_for_update(of=("self",)).get(pk=vendor.pk)
+        vendor = lock_row(Vendor, vendor.pk)
         if vendor.status in CLOSED_VENDOR_STATUSES:
             raise TransitionRefused(
                 _("A vendor that is %(status)s cannot create products."),
@@ -142,7 +141,7 @@ def specification_add(*, product: Product, actor: Any, spec: SpecInput) -> Speci
 def _submit(product: Product, *, actor: Any, transition_name: str, reason: str) -> Product:
     with transaction.atomic():
         product = _lock_product(product)
-        vendor = Vendor.objects.select_for_update(of=("self",)).get(pk=product.vendor_id)
+        vendor = lock_row(Vendor, product.vendor_id)
         ensure_vendor_may_publish(vendor)
         # MS-4.1.2: every qualification the category requires, present and not expired.
         from catalog.services.duties import ensure_qualified  # sibling module, no cycle
@@ -151,7 +150,7 @@ def _submit(product: Product, *, actor: Any, transition_name: str, reason: str) 
         specs = _specs_of(product)
         require_sellable_specs(specs)
         clean_specs(kind=product.kind, specs=specs)  # MS-4.1.5 re-checked on what is sent
-        run_transition(getattr(product, transition_name))
+        run_transition(product, transition_name, actor=actor)
         save_audited(
             product,
             actor=actor,
@@ -190,7 +189,7 @@ def product_delist(*, product: Product, actor: Any, reason: str) -> Product:
     reason = require_reason(reason)
     with transaction.atomic():
         product = _lock_product(product)
-        run_transition(product.delist, actor=actor, reason=reason, at=timezone.now())
+        run_transition(product, "delist", actor=actor, reason=reason, at=timezone.now())
         save_audited(
             product,
             actor=actor,
@@ -245,7 +244,7 @@ def products_delist_bulk(
             return []
         now = timezone.now()
         for product in products:
-            run_transition(product.delist, actor=actor, reason=reason, at=moment)
+            run_transition(product, "delist", actor=actor, reason=reason, at=moment)
             product.updated_at = now
         Product.objects.filter(pk__in=[p.pk for p in products]).update(
             status=Product.Status.DELISTED, delist_reason=reason, delisted_at=moment, updated_at=now

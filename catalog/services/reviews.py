@@ -18,11 +18,11 @@ from catalog.models import (
     SecurityReview,
     SecurityReviewItem,
 )
-from catalog.services.common import require_reason, run_transition
 from catalog.services.revisions import revision_publish
 from catalog.signals import product_listed
 from marketplace.audit import create_audited, save_audited
 from marketplace.exceptions import ValidationFailed
+from marketplace.service_helpers import lock_row, require_reason, run_transition
 from vendors.models import Vendor
 
 
@@ -33,10 +33,10 @@ def security_review_start(*, product: Product, actor: Any) -> SecurityReview:
     """
     now = timezone.now()
     with transaction.atomic():
-        product = Product.objects.select_for_update(of=("self",)).get(pk=product.pk)
+        product = lock_row(Product, product.pk)
         revision = None
         if product.status == Product.Status.SUBMITTED:
-            run_transition(product.start_review, actor=actor)
+            run_transition(product, "start_review", actor=actor)
             save_audited(
                 product,
                 actor=actor,
@@ -54,7 +54,7 @@ def security_review_start(*, product: Product, actor: Any) -> SecurityReview:
                     _("Nothing of this product is waiting for security review."),
                     code="nothing_to_review",
                 )
-            run_transition(revision.start_review, actor=actor)
+            run_transition(revision, "start_review", actor=actor)
             save_audited(
                 revision,
                 actor=actor,
@@ -82,7 +82,7 @@ def security_review_start(*, product: Product, actor: Any) -> SecurityReview:
 
 
 def _lock_open_review(review: SecurityReview) -> SecurityReview:
-    review = SecurityReview.objects.select_for_update(of=("self",)).get(pk=review.pk)
+    review = lock_row(SecurityReview, review.pk)
     if review.outcome != SecurityReview.Outcome.OPEN:
         raise TransitionRefused(
             _("This security review is already decided."), code="review_decided"
@@ -148,7 +148,7 @@ def security_review_approve(
                 _("The review cannot be approved: these items did not pass: %(items)s."),
                 items="; ".join(str(i) for i in not_passed),
             )
-        product = Product.objects.select_for_update(of=("self",)).get(pk=review.product_id)
+        product = lock_row(Product, review.product_id)
         vendor = Vendor.objects.get(pk=product.vendor_id)
         if vendor.status != Vendor.Status.ACTIVE:
             raise VendorMayNotPublish(
@@ -156,7 +156,7 @@ def security_review_approve(
                 code="vendor_not_active",
                 status=vendor.get_status_display(),
             )
-        run_transition(review.approve, actor=actor, at=now, notes=notes)
+        run_transition(review, "approve", actor=actor, at=now, notes=notes)
         save_audited(
             review,
             actor=actor,
@@ -167,7 +167,7 @@ def security_review_approve(
             revision = ProductRevision.objects.select_for_update(of=("self",)).get(
                 pk=review.revision_id
             )
-            run_transition(revision.approve, actor=actor, at=now)
+            run_transition(revision, "approve", actor=actor, at=now)
             save_audited(
                 revision,
                 actor=actor,
@@ -176,7 +176,7 @@ def security_review_approve(
             )
             revision_publish(revision=revision, product=product, actor=actor)
         else:
-            run_transition(product.approve, actor=actor, at=now)
+            run_transition(product, "approve", actor=actor, at=now)
             save_audited(
                 product,
                 actor=actor,
@@ -208,7 +208,7 @@ def security_review_reject(*, review: SecurityReview, actor: Any, reason: str) -
     now = timezone.now()
     with transaction.atomic():
         review = _lock_open_review(review)
-        run_transition(review.reject, actor=actor, at=now, reason=reason)
+        run_transition(review, "reject", actor=actor, at=now, reason=reason)
         save_audited(
             review,
             actor=actor,
@@ -219,7 +219,7 @@ def security_review_reject(*, review: SecurityReview, actor: Any, reason: str) -
             revision = ProductRevision.objects.select_for_update(of=("self",)).get(
                 pk=review.revision_id
             )
-            run_transition(revision.reject, actor=actor, reason=reason)
+            run_transition(revision, "reject", actor=actor, reason=reason)
             save_audited(
                 revision,
                 actor=actor,
@@ -227,8 +227,8 @@ def security_review_reject(*, review: SecurityReview, actor: Any, reason: str) -
                 update_fields=["status", "rejection_reason"],
             )
         else:
-            product = Product.objects.select_for_update(of=("self",)).get(pk=review.product_id)
-            run_transition(product.reject, actor=actor, reason=reason)
+            product = lock_row(Product, review.product_id)
+            run_transition(product, "reject", actor=actor, reason=reason)
             save_audited(
                 product,
                 actor=actor,

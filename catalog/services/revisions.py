@@ -15,10 +15,10 @@ from catalog.services.common import (
     clean_specs,
     ensure_vendor_may_publish,
     require_sellable_specs,
-    run_transition,
 )
 from marketplace.audit import create_audited, save_audited
 from marketplace.exceptions import ValidationFailed
+from marketplace.service_helpers import lock_row, run_transition
 from vendors.models import Vendor
 
 
@@ -42,7 +42,7 @@ def revision_create(
     specs = clean_specs(kind=product.kind, specs=list(specifications))  # MS-4.1.5
     require_sellable_specs(specs)
     with transaction.atomic():
-        product = Product.objects.select_for_update(of=("self",)).get(pk=product.pk)
+        product = lock_row(Product, product.pk)
         if product.status != Product.Status.LISTED:
             raise TransitionRefused(
                 _("Only a listed product is updated through a revision; this one is %(status)s."),
@@ -71,10 +71,10 @@ def revision_create(
 def revision_submit(*, revision: ProductRevision, actor: Any) -> ProductRevision:
     """Draft → submitted: the update waits for security review (MS-6.1.2)."""
     with transaction.atomic():
-        revision = ProductRevision.objects.select_for_update(of=("self",)).get(pk=revision.pk)
-        vendor = Vendor.objects.select_for_update(of=("self",)).get(pk=revision.product.vendor_id)
+        revision = lock_row(ProductRevision, revision.pk)
+        vendor = lock_row(Vendor, revision.product.vendor_id)
         ensure_vendor_may_publish(vendor)
-        run_transition(revision.submit)
+        run_transition(revision, "submit", actor=actor)
         save_audited(
             revision,
             actor=actor,

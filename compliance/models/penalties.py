@@ -151,6 +151,9 @@ class PenaltyCase(models.Model):
     def __str__(self) -> str:
         return self.reference
 
+    # The states in which a case's penalty is in force: measures may be added to it.
+    IN_FORCE = (S.APPLIED, S.APPEALED, S.UPHELD)
+
     # Transitions: state only; permission checks and effects are in the services.
     @transition(
         field=status,
@@ -209,7 +212,7 @@ class PenaltyCase(models.Model):
 
     @transition(
         field=status,
-        source=[S.APPLIED, S.APPEALED, S.UPHELD],
+        source=list(IN_FORCE),
         target=S.REVOKED,
         permission=f"{_APP}.decide_appeal",
     )

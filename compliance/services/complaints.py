@@ -22,6 +22,7 @@ from compliance.models import CaseSource, CaseStatus, PenaltyCase, ServiceCompla
 from compliance.services.penalties import case_create
 from marketplace.audit import create_audited, save_audited
 from marketplace.exceptions import StateConflict, ValidationFailed
+from marketplace.service_helpers import lock_row
 from vendors.models import Vendor
 
 UNREACHABLE_CODE = "UNREACHABLE"
@@ -62,7 +63,7 @@ def complaint_record(
         with transaction.atomic():
             # Complaints of one vendor are counted under its lock: two at once cannot both
             # see "one below the threshold" and both skip, nor both open a case.
-            vendor = Vendor.objects.select_for_update(of=("self",)).get(pk=order.vendor_id)
+            vendor = lock_row(Vendor, order.vendor_id)
             complaint = create_audited(
                 ServiceComplaint,
                 actor=None,

@@ -45,6 +45,7 @@ from marketplace.audit import save_audited
 from marketplace.exceptions import PermissionDenied, ValidationFailed
 from marketplace.money import to_money
 from marketplace.outbox import EventKind, event_emit_many
+from marketplace.service_helpers import lock_row, require_reason
 from vendors.models import Store, Vendor
 
 K = MeasureKind
@@ -88,8 +89,7 @@ def measure_apply(
     callers: the partial unique constraint lets only one insert win, the other reads it back).
     `days` sets `ends_at` to `starts_at` + N days (MS-7 annex "for N days").
     """
-    if not reason or not str(reason).strip():
-        raise ValidationFailed(_("A reason is required."), code="reason_required")
+    reason = require_reason(reason)
     if kind not in MeasureKind.values:
         raise ValidationFailed(_("Unknown measure kind."), code="unknown_measure")
     if kind in PRODUCT_KINDS and product is None and kind != K.SHIELD_CONTENT:
@@ -197,11 +197,10 @@ def measure_lift(
     The vendor's state is re-derived from the measures still in force, so another measure
     with the same effect keeps it (overlays compose).
     """
-    if not reason or not str(reason).strip():
-        raise ValidationFailed(_("A reason is required."), code="reason_required")
+    reason = require_reason(reason)
     moment = _now(at)
     with transaction.atomic():
-        locked = AppliedMeasure.objects.select_for_update(of=("self",)).get(pk=measure.pk)
+        locked = lock_row(AppliedMeasure, measure.pk)
         if locked.lifted_at is not None:
             return locked
         _stamp_lifted([locked], at=moment, actor=actor, reason=reason)
@@ -289,12 +288,11 @@ def measure_approve(
 ) -> AppliedMeasure:
     """Second approval of an evict, ban or deduction: a compliance lead other than the
     reviewer who proposed it (MS-7, MS-8.3); the measure then comes into force."""
-    if not reason or not str(reason).strip():
-        raise ValidationFailed(_("A reason is required."), code="reason_required")
+    reason = require_reason(reason)
     if not getattr(actor, "has_perm", None) or not actor.has_perm("compliance.approve_penaltycase"):
         raise PermissionDenied(_("Only a compliance lead may give the second approval."))
     with transaction.atomic():
-        locked = AppliedMeasure.objects.select_for_update(of=("self",)).get(pk=measure.pk)
+        locked = lock_row(AppliedMeasure, measure.pk)
         if not locked.awaiting_approval or locked.lifted_at is not None:
             return locked
         if locked.created_by_id == actor.pk:

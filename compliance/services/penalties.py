@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import can_proceed, has_transition_perm
+from django_fsm import can_proceed
 
 from catalog.models import Product
 from compliance.models import (
@@ -50,6 +50,7 @@ from compliance.services.measures import (
 from marketplace.audit import save_audited
 from marketplace.exceptions import PermissionDenied, StateConflict, ValidationFailed
 from marketplace.money import to_money
+from marketplace.service_helpers import lock_row, require_perm, require_reason, run_transition
 from marketplace.timeutils import china_date
 from vendors.models import Vendor
 from vendors.validators import validate_document_file
@@ -96,36 +97,9 @@ class PlannedMeasure:
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _reason(reason: str | None) -> str:
-    text = (reason or "").strip()
-    if not text:
-        raise ValidationFailed(_("A reason is required."), code="reason_required")
-    return text
-
-
-def _require_perm(actor: Any, perm: str) -> None:
-    if actor is None:
-        return  # the system acting under a rule
-    if not actor.has_perm(perm):
-        raise PermissionDenied()
-
-
-def _transition(case: PenaltyCase, name: str, actor: Any) -> None:
-    method = getattr(case, name)
-    if not can_proceed(method):
-        raise StateConflict(
-            _("Not allowed while the case is %(status)s."),
-            code="case_state",
-            status=case.get_status_display(),
-        )
-    if actor is not None and not has_transition_perm(method, actor):
-        raise PermissionDenied()
-    method()
-
-
 def _lock(case: PenaltyCase | int) -> PenaltyCase:
     pk = case.pk if isinstance(case, PenaltyCase) else case
-    return PenaltyCase.objects.select_for_update(of=("self",)).get(pk=pk)
+    return lock_row(PenaltyCase, pk)
 
 
 def _event(
@@ -284,11 +258,11 @@ def case_create(
 
 def penalty_confirm(*, case: PenaltyCase, actor: Any, reason: str) -> PenaltyCase:
     """A reviewer finds the report true (MS-7.1 认定属实)."""
-    reason = _reason(reason)
+    reason = require_reason(reason)
     with transaction.atomic():
         case = _lock(case)
         before = case.status
-        _transition(case, "confirm", actor)
+        run_transition(case, "confirm", actor=actor)
         case.decision_reason = reason
         save_audited(case, actor=actor, reason=reason, update_fields=["status", "decision_reason"])
         _event(case, action="confirm", actor=actor, reason=reason, before=before)
@@ -296,11 +270,11 @@ def penalty_confirm(*, case: PenaltyCase, actor: Any, reason: str) -> PenaltyCas
 
 
 def penalty_dismiss(*, case: PenaltyCase, actor: Any, reason: str) -> PenaltyCase:
-    reason = _reason(reason)
+    reason = require_reason(reason)
     with transaction.atomic():
         case = _lock(case)
         before = case.status
-        _transition(case, "dismiss", actor)
+        run_transition(case, "dismiss", actor=actor)
         case.decision_reason = reason
         save_audited(case, actor=actor, reason=reason, update_fields=["status", "decision_reason"])
         _event(case, action="dismiss", actor=actor, reason=reason, before=before)
@@ -453,13 +427,13 @@ def penalty_apply(
     for a second approver and the case waits in the approval queue (status pending_approval).
     Idempotent: a case already applied or waiting is returned unchanged.
     """
-    reason = _reason(reason)
+    reason = require_reason(reason)
     if extra and not (extra_reason or "").strip():
         raise ValidationFailed(
             _("Measures beyond the table's need their own reason (MS-7.2)."),
             code="extra_reason_required",
         )
-    _require_perm(actor, PERM_APPLY)
+    require_perm(actor, PERM_APPLY)
     moment = at or timezone.now()
     with transaction.atomic():
         case = _lock(case)
@@ -470,7 +444,7 @@ def penalty_apply(
         needs_approval = plan.waits
         extra_label = _("extra measures")  # not inside the f-string: makemessages finds it
         why = reason if not extra else f"{reason} / {extra_label!s}: {extra_reason}"
-        _transition(case, "propose" if needs_approval else "apply", actor)
+        run_transition(case, "propose" if needs_approval else "apply", actor=actor)
         measures = _create_measures(case, plan.measures, actor=actor, reason=why)
         case.decision_reason = why
         if needs_approval:
@@ -506,8 +480,8 @@ def penalty_approve(*, case: PenaltyCase, actor: Any, reason: str) -> PenaltyCas
 
     Approves every measure of the case that waits, and applies the case if it was waiting.
     """
-    reason = _reason(reason)
-    _require_perm(actor, PERM_APPROVE)
+    reason = require_reason(reason)
+    require_perm(actor, PERM_APPROVE)
     with transaction.atomic():
         case = _lock(case)
         waiting = list(
@@ -547,8 +521,8 @@ def penalty_approve(*, case: PenaltyCase, actor: Any, reason: str) -> PenaltyCas
 def penalty_reject(*, case: PenaltyCase, actor: Any, reason: str) -> PenaltyCase:
     """The second approver refuses: the waiting measures are dropped; a waiting case goes
     back to confirmed for the reviewer to decide again."""
-    reason = _reason(reason)
-    _require_perm(actor, PERM_APPROVE)
+    reason = require_reason(reason)
+    require_perm(actor, PERM_APPROVE)
     with transaction.atomic():
         case = _lock(case)
         waiting = list(case.measures.filter(awaiting_approval=True, lifted_at__isnull=True))
@@ -584,12 +558,12 @@ def penalty_measure_add(
 ) -> AppliedMeasure:
     """Add a measure to an applied case for severity (MS-7.2); evict, ban and deductions wait
     for the second approver."""
-    reason = _reason(reason)
-    _require_perm(actor, PERM_APPLY)
+    reason = require_reason(reason)
+    require_perm(actor, PERM_APPLY)
     moment = at or timezone.now()
     with transaction.atomic():
         case = _lock(case)
-        if case.status not in (CaseStatus.APPLIED, CaseStatus.UPHELD, CaseStatus.APPEALED):
+        if case.status not in PenaltyCase.IN_FORCE:
             raise StateConflict(
                 _("Measures can be added only to an applied case; apply it first."),
                 code="case_state",
@@ -621,7 +595,7 @@ def lift_needs_lead(measure: AppliedMeasure) -> bool:
 
 
 def _require_lift_perm(actor: Any, measure: AppliedMeasure) -> None:
-    _require_perm(actor, PERM_APPLY)
+    require_perm(actor, PERM_APPLY)
     if actor is not None and lift_needs_lead(measure) and not actor.has_perm(PERM_APPROVE):
         raise PermissionDenied(
             _(
@@ -639,12 +613,12 @@ def penalty_measure_lift(*, measure: AppliedMeasure, actor: Any, reason: str) ->
     "confirmed" (as a refused proposal would): it is never left waiting with nothing to
     approve.
     """
-    reason = _reason(reason)
+    reason = require_reason(reason)
     _require_lift_perm(actor, measure)
     with transaction.atomic():
         # The case first, then the measure: the order penalty_approve / penalty_reject use.
         case = _lock(measure.penalty_case_id) if measure.penalty_case_id else None
-        locked = AppliedMeasure.objects.select_for_update(of=("self",)).get(pk=measure.pk)
+        locked = lock_row(AppliedMeasure, measure.pk)
         _require_lift_perm(actor, locked)  # it may have changed since the page was shown
         if locked.lifted_at is not None:
             return locked
@@ -729,7 +703,7 @@ def _appeal(
     with transaction.atomic():
         case = _lock(case)
         before = case.status
-        _transition(case, "appeal", None)
+        run_transition(case, "appeal", actor=None)
         case.appeal_statement = statement
         case.appealed_at = timezone.now()
         save_audited(
@@ -756,11 +730,11 @@ def _appeal(
 
 def penalty_uphold(*, case: PenaltyCase, actor: Any, reason: str) -> PenaltyCase:
     """The appeal is rejected: the penalty stands, its measures run on."""
-    reason = _reason(reason)
+    reason = require_reason(reason)
     with transaction.atomic():
         case = _lock(case)
         before = case.status
-        _transition(case, "uphold", actor)
+        run_transition(case, "uphold", actor=actor)
         case.decision_reason = reason
         save_audited(case, actor=actor, reason=reason, update_fields=["status", "decision_reason"])
         _event(case, action="uphold", actor=actor, reason=reason, before=before)
@@ -771,11 +745,11 @@ def penalty_revoke(*, case: PenaltyCase, actor: Any, reason: str) -> PenaltyCase
     """Revoke a penalty: lift its measures, give back its deposit deductions with reversing
     ledger entries (MS-3.1.5), and re-derive the vendor's state. An eviction cannot be undone
     here (MS-8.3 bans for ever); the event records that it stays."""
-    reason = _reason(reason)
+    reason = require_reason(reason)
     with transaction.atomic():
         case = _lock(case)
         before = case.status
-        _transition(case, "revoke", actor)
+        run_transition(case, "revoke", actor=actor)
         lifted, reversed_refs, kept = [], [], []
         for measure in case.measures.select_for_update(of=("self",)).order_by("pk"):
             if measure.kind == MeasureKind.DEDUCT_DEPOSIT and measure.executed_at:
@@ -834,7 +808,7 @@ def penalty_case_close(*, case_id: int, at: dt.datetime, actor: Any = None) -> b
     (any more): another run closed it, or a measure was added meanwhile."""
     with transaction.atomic():
         case = _lock(case_id)
-        if case.status not in (CaseStatus.APPLIED, CaseStatus.UPHELD):
+        if not can_proceed(case.close):
             return False
         if case.measures.filter(open_measures_q(at)).exists():
             return False

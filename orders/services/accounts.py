@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.audit import save_audited
 from marketplace.exceptions import ValidationFailed
+from marketplace.service_helpers import lock_row
 from orders.models import ApiOperation, ServiceAccount
 from orders.models.accounts import hash_token
 
@@ -60,7 +61,7 @@ def service_account_create(
 @transaction.atomic
 def service_account_rotate_token(*, account: ServiceAccount, actor: Any) -> str:
     """A new token replaces the old one at once (the old stops working)."""
-    account = ServiceAccount.objects.select_for_update(of=("self",)).get(pk=account.pk)
+    account = lock_row(ServiceAccount, account.pk)
     token, prefix, digest = _new_token()
     account.token_prefix, account.token_hash = prefix, digest
     save_audited(

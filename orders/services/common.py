@@ -1,6 +1,6 @@
 # ruff: noqa: S608 -- SQL built from the models' meta (quoted identifiers); values are parameters
-"""Helpers shared by the services: transitions that become domain errors, locking, and the
-one-statement insert with its history row."""
+"""Helpers shared by the orders services: the API caller in the audit reason, the
+one-statement insert with its history row, and precompiled lookups."""
 
 from __future__ import annotations
 
@@ -11,25 +11,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models
 from django.db.models import QuerySet
 from django.utils import timezone
-from django_fsm import TransitionNotAllowed as FSMTransitionNotAllowed
-
-from orders.exceptions import TransitionNotAllowed
 
 M = TypeVar("M", bound=models.Model)
-
-
-def run_transition(obj: models.Model, method: Callable[..., Any], **kwargs: Any) -> None:
-    """Run an FSM transition; a refused one is a 409 with the current state in the message."""
-    try:
-        method(**kwargs)
-    except FSMTransitionNotAllowed as exc:
-        status = obj.get_status_display()  # type: ignore[attr-defined]
-        raise TransitionNotAllowed(status=str(status)) from exc
-
-
-def lock(model: type[M], pk: Any) -> M:
-    """Re-read a row under a row lock (PostgreSQL), only the row itself (no joined rows)."""
-    return model.objects.select_for_update(of=("self",)).get(pk=pk)
 
 
 def reason_with_caller(reason: str, caller: Any) -> str:

@@ -15,6 +15,7 @@ from catalog.models import SalesMode
 from marketplace.audit import save_audited
 from marketplace.exceptions import StateConflict, ValidationFailed
 from marketplace.money import ZERO, to_money
+from marketplace.service_helpers import lock_row, run_transition
 from marketplace.timeutils import china_date
 from orders.exceptions import ExternalIdConflict
 from orders.models import (
@@ -25,7 +26,7 @@ from orders.models import (
     RefundHandling,
     ServiceAccount,
 )
-from orders.services.common import lock, reason_with_caller, run_transition
+from orders.services.common import reason_with_caller
 
 __all__ = [
     "InvoicePurpose",
@@ -99,7 +100,7 @@ def invoice_request(
         raise ValidationFailed(
             _("A VAT special invoice needs the taxpayer ID."), code="tax_id_required"
         )
-    order = lock(Order, order.pk)
+    order = lock_row(Order, order.pk)
     existing = Invoice.objects.filter(order=order, external_id=external_id).first()
     if existing is not None:
         same = (existing.direction, existing.invoice_type, existing.title, existing.tax_id) == (
@@ -145,8 +146,8 @@ def invoice_issue(
     *, invoice: Invoice, number: str, issued_on: dt.date, actor: Any, reason: str = "issued"
 ) -> Invoice:
     _require(number, "number_required", _("The invoice number is required."))
-    invoice = lock(Invoice, invoice.pk)
-    run_transition(invoice, invoice.issue, number=number, issued_on=issued_on)
+    invoice = lock_row(Invoice, invoice.pk)
+    run_transition(invoice, "issue", actor=actor, number=number, issued_on=issued_on)
     save_audited(
         invoice, actor=actor, reason=reason, update_fields=["status", "number", "issued_on"]
     )
@@ -157,8 +158,8 @@ def invoice_issue(
 def invoice_deliver(
     *, invoice: Invoice, actor: Any, at: dt.datetime | None = None, reason: str = "delivered"
 ) -> Invoice:
-    invoice = lock(Invoice, invoice.pk)
-    run_transition(invoice, invoice.deliver, at=at or timezone.now())
+    invoice = lock_row(Invoice, invoice.pk)
+    run_transition(invoice, "deliver", actor=actor, at=at or timezone.now())
     save_audited(invoice, actor=actor, reason=reason, update_fields=["status", "delivered_at"])
     return invoice
 
@@ -172,7 +173,7 @@ def invoice_mark_certified(
     reason: str = "certified for tax",
 ) -> Invoice:
     """The recipient certified the invoice for tax deduction (decides MS-5.5 ① vs ②)."""
-    invoice = lock(Invoice, invoice.pk)
+    invoice = lock_row(Invoice, invoice.pk)
     if invoice.status not in (Invoice.Status.ISSUED, Invoice.Status.DELIVERED):
         raise StateConflict(_("Only an issued invoice can be certified."), code="not_issued")
     invoice.certified_at = at or timezone.now()
@@ -209,14 +210,14 @@ def invoices_apply_refund(
         elif invoice.status == Invoice.Status.REQUESTED:
             invoice.refund_handling = RefundHandling.NOTHING_NEEDED  # ③
             if fully:
-                run_transition(invoice, invoice.cancel)
+                run_transition(invoice, "cancel", actor=actor)
                 fields.append("status")
             else:
                 invoice.amount = max(invoice.amount - amount, to_money("0.01"))
                 fields.append("amount")
         elif invoice.status == Invoice.Status.ISSUED:
             invoice.refund_handling = RefundHandling.NOTHING_NEEDED  # ③ never reached the buyer
-            run_transition(invoice, invoice.void, at=at)
+            run_transition(invoice, "void", actor=actor, at=at)
             fields += ["status", "voided_at"]
         elif invoice.status == Invoice.Status.DELIVERED:
             same_month = invoice.issued_on is not None and (
@@ -224,11 +225,11 @@ def invoices_apply_refund(
             )
             if same_month and invoice.certified_at is None:
                 invoice.refund_handling = RefundHandling.VOID  # ①
-                run_transition(invoice, invoice.void, at=at)
+                run_transition(invoice, "void", actor=actor, at=at)
                 fields += ["status", "voided_at"]
             else:
                 invoice.refund_handling = RefundHandling.RED_LETTER  # ②
-                run_transition(invoice, invoice.require_red_letter)
+                run_transition(invoice, "require_red_letter", actor=actor)
                 fields.append("status")
         # Already awaiting a red-letter form: the larger refunded amount is all that changes.
         save_audited(
@@ -244,8 +245,8 @@ def invoice_record_red_letter_form(
 ) -> Invoice:
     """MS-5.5 ②: the red-letter invoice information form (红字发票信息表) was filed."""
     _require(form_number, "number_required", _("The form number is required."))
-    invoice = lock(Invoice, invoice.pk)
-    run_transition(invoice, invoice.record_red_letter_form, form_number=form_number)
+    invoice = lock_row(Invoice, invoice.pk)
+    run_transition(invoice, "record_red_letter_form", actor=actor, form_number=form_number)
     save_audited(invoice, actor=actor, reason=reason, update_fields=["status", "red_form_number"])
     return invoice
 
@@ -256,8 +257,8 @@ def invoice_issue_red(
 ) -> Invoice:
     """MS-5.5 ②: the red invoice reverses the original, which stays on record."""
     _require(number, "number_required", _("The red invoice number is required."))
-    invoice = lock(Invoice, invoice.pk)
-    run_transition(invoice, invoice.issue_red_invoice, number=number, issued_on=issued_on)
+    invoice = lock_row(Invoice, invoice.pk)
+    run_transition(invoice, "issue_red_invoice", actor=actor, number=number, issued_on=issued_on)
     save_audited(
         invoice,
         actor=actor,

@@ -14,19 +14,14 @@ from catalog.models import Product, ProductKind, ReviewPeriodRule, Specification
 from marketplace.audit import save_audited
 from marketplace.exceptions import DomainError, StateConflict, ValidationFailed
 from marketplace.money import to_money
+from marketplace.service_helpers import lock_row, run_transition
 from marketplace.timeutils import china_date, end_of_day
 from orders import signals
 from orders.exceptions import AmountInvalid, ExternalIdConflict
 from orders.models import DeliveryFailure, Order, RenewalPart, ServiceAccount
 from orders.refdata import RefData
 from orders.refdata import current as refdata_current
-from orders.services.common import (
-    Precompiled,
-    insert_once_with_history,
-    lock,
-    reason_with_caller,
-    run_transition,
-)
+from orders.services.common import Precompiled, insert_once_with_history, reason_with_caller
 from orders.services.times import require_aware, require_not_before, require_not_future
 from vendors.models import Vendor
 
@@ -397,12 +392,12 @@ def order_report_delivery(
     """
     require_aware(at, "at")
     require_not_future(at, field="at", received_at=received_at)
-    order = lock(Order, order.pk)
+    order = lock_row(Order, order.pk)
     require_not_before(at, order.paid_at, field="at", event=_("payment"))
     if outcome == DeliveryOutcome.STARTED:
         if order.status == Order.Status.DELIVERING:
             return order
-        run_transition(order, order.start_delivery)
+        run_transition(order, "start_delivery", actor=actor)
         save_audited(
             order,
             actor=actor,
@@ -427,10 +422,10 @@ def _deliver(order: Order, *, at, caller, actor) -> Order:
     if order.status == target:
         return order
     if service_kind:
-        run_transition(order, order.start_service)
+        run_transition(order, "start_service", actor=actor)
         fields = ["status"]
     else:
-        run_transition(order, order.deliver, at=at)
+        run_transition(order, "deliver", actor=actor, at=at)
         fields = ["status", "delivered_at"]
     save_audited(
         order, actor=actor, reason=reason_with_caller("delivered", caller), update_fields=fields
@@ -446,7 +441,7 @@ def _fail(order: Order, *, at, reason, caller, actor) -> Order:
             _("Only SaaS-delivered orders record a delivery failure (MS-4.2)."),
             code="not_saas_delivered",
         )
-    run_transition(order, order.fail_delivery)
+    run_transition(order, "fail_delivery", actor=actor)
     save_audited(
         order,
         actor=actor,
@@ -488,7 +483,7 @@ def _repair(order: Order, *, at, caller, actor) -> Order:
             code="repair_before_failure",
             field="at",
         )
-    run_transition(order, order.repair_delivery, at=at)
+    run_transition(order, "repair_delivery", actor=actor, at=at)
     save_audited(
         order,
         actor=actor,
@@ -533,7 +528,7 @@ def order_confirm_service(
     """
     require_aware(at, time_field)
     require_not_future(at, field=time_field, received_at=received_at)
-    order = lock(Order, order.pk)
+    order = lock_row(Order, order.pk)
     if order.review_rule != ReviewPeriodRule.UNTIL_SERVICE_CONFIRMED:
         raise StateConflict(
             _("Only ops and manual services are confirmed complete."), code="not_a_service"
@@ -546,7 +541,7 @@ def order_confirm_service(
             code="before_payment",
             field=time_field,
         )
-    run_transition(order, order.confirm_service, at=at)
+    run_transition(order, "confirm_service", actor=actor, at=at)
     save_audited(
         order,
         actor=actor,
@@ -565,16 +560,16 @@ def order_confirm_service(
 def order_complete(
     *, order: Order, actor: Any, reason: str, at: dt.datetime | None = None
 ) -> Order:
-    order = lock(Order, order.pk)
-    run_transition(order, order.complete, at=at or timezone.now())
+    order = lock_row(Order, order.pk)
+    run_transition(order, "complete", actor=actor, at=at or timezone.now())
     save_audited(order, actor=actor, reason=reason, update_fields=["status", "completed_at"])
     return order
 
 
 @transaction.atomic
 def order_close(*, order: Order, actor: Any, reason: str) -> Order:
-    order = lock(Order, order.pk)
-    run_transition(order, order.close)
+    order = lock_row(Order, order.pk)
+    run_transition(order, "close", actor=actor)
     save_audited(order, actor=actor, reason=reason, update_fields=["status"])
     return order
 
@@ -582,7 +577,7 @@ def order_close(*, order: Order, actor: Any, reason: str) -> Order:
 @transaction.atomic
 def order_settle(*, order: Order, actor: Any, reason: str, at: dt.datetime | None = None) -> Order:
     """MS-5.6: record that the vendor's share was settled to it (net of the service fee)."""
-    order = lock(Order, order.pk)
+    order = lock_row(Order, order.pk)
     if order.settled_at is not None:
         raise StateConflict(_("This order was already settled."), code="already_settled")
     if order.status in Order.TERMINAL:

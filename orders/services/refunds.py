@@ -23,6 +23,7 @@ from marketplace.audit import save_audited
 from marketplace.exceptions import StateConflict, ValidationFailed
 from marketplace.money import ZERO, to_money
 from marketplace.outbox import EventKind, event_emit
+from marketplace.service_helpers import lock_row, require_reason, run_transition
 from marketplace.timeutils import china_date
 from orders.exceptions import AmountInvalid, ExternalIdConflict, RefundRefused
 from orders.models import (
@@ -38,7 +39,7 @@ from orders.models import (
     VendorRefundTerms,
 )
 from orders.refund_amount import RefundInputs, RefundQuote, compute_refund
-from orders.services.common import lock, reason_with_caller, run_transition
+from orders.services.common import reason_with_caller
 from orders.services.invoices import invoices_apply_refund
 from orders.services.times import (
     require_aware,
@@ -68,11 +69,6 @@ __all__ = [
 ]
 
 FRACTION = Decimal("0.0001")
-
-
-def _require_reason(reason: str) -> None:
-    if not (reason or "").strip():
-        raise ValidationFailed(_("A reason is required."), code="reason_required")
 
 
 def committed_refund_total(order: Order) -> Decimal:
@@ -195,7 +191,7 @@ def refund_request(
         raise AmountInvalid()
     if reason not in RefundReason.values:
         raise ValidationFailed(_("Unknown refund reason."), code="unknown_reason")
-    order = lock(Order, order.pk)
+    order = lock_row(Order, order.pk)
     data = {"reason": reason, "amount_requested": amount, "description": description}
     existing = Refund.objects.filter(order=order, external_id=external_id).first()
     if existing is not None:
@@ -252,8 +248,8 @@ def refund_request(
 
 
 def _lock_pair(refund: Refund) -> tuple[Order, Refund]:
-    order = lock(Order, refund.order_id)
-    return order, lock(Refund, refund.pk)
+    order = lock_row(Order, refund.order_id)
+    return order, lock_row(Refund, refund.pk)
 
 
 def refund_vendor_agree(
@@ -274,7 +270,7 @@ def refund_vendor_agree(
 @transaction.atomic
 def _agree(refund, actor, note, evidence_urls, evidence_files, saved) -> Refund:
     order, refund = _lock_pair(refund)
-    run_transition(refund, refund.vendor_agree)
+    run_transition(refund, "vendor_agree", actor=actor)
     refund.already_refunded = committed_refund_total(order)
     quote = compute_refund(_inputs(refund, order, vendor_agreed=True))
     if quote.amount <= 0:
@@ -320,7 +316,7 @@ def refund_vendor_dispute(
     evidence_files: Sequence[Any] = (),
 ) -> Refund:
     """MS-5.1: the vendor does not agree and says why; the platform may arbitrate."""
-    _require_reason(note)
+    note = require_reason(note)
     check_evidence_files(evidence_files)
     return _with_stored_files(
         lambda saved: _dispute(refund, actor, note.strip(), evidence_urls, evidence_files, saved)
@@ -330,7 +326,7 @@ def refund_vendor_dispute(
 @transaction.atomic
 def _dispute(refund, actor, note, evidence_urls, evidence_files, saved) -> Refund:
     _order, refund = _lock_pair(refund)
-    run_transition(refund, refund.vendor_dispute)
+    run_transition(refund, "vendor_dispute", actor=actor)
     refund.vendor_note = note
     save_audited(refund, actor=actor, reason=note, update_fields=["status", "vendor_note"])
     _store_evidence(refund, actor, note, evidence_urls, evidence_files, saved)
@@ -395,9 +391,9 @@ def _store_evidence(
 
 @transaction.atomic
 def refund_open_arbitration(*, refund: Refund, actor: Any, reason: str) -> Refund:
-    _require_reason(reason)
+    reason = require_reason(reason)
     _order, refund = _lock_pair(refund)
-    run_transition(refund, refund.open_arbitration)
+    run_transition(refund, "open_arbitration", actor=actor)
     save_audited(refund, actor=actor, reason=reason, update_fields=["status"])
     return refund
 
@@ -420,7 +416,7 @@ def refund_approve(
 
     Straight from `requested` (the vendor has not answered) a MS-5.2 ground is required.
     """
-    _require_reason(reason)
+    reason = require_reason(reason)
     if platform_ground and platform_ground not in PlatformRefundGround.values:
         raise ValidationFailed(_("Unknown MS-5.2 ground."), code="unknown_ground")
     if full_refund_case and full_refund_case not in FullRefundCase.values:
@@ -431,7 +427,7 @@ def refund_approve(
             _("Approving before the vendor answered needs a MS-5.2 ground."),
             code="ground_required",
         )
-    run_transition(refund, refund.approve)
+    run_transition(refund, "approve", actor=actor)
     if compensation is not None:
         refund.compensation = to_money(compensation)
         if refund.compensation < 0:
@@ -483,9 +479,9 @@ def refund_approve(
 
 @transaction.atomic
 def refund_reject(*, refund: Refund, actor: Any, reason: str) -> Refund:
-    _require_reason(reason)
+    reason = require_reason(reason)
     _order, refund = _lock_pair(refund)
-    run_transition(refund, refund.reject)
+    run_transition(refund, "reject", actor=actor)
     refund.decided_by = actor if getattr(actor, "pk", None) else None
     refund.decided_at = timezone.now()
     refund.decision_reason = reason
@@ -512,10 +508,10 @@ def refund_mark_refunded(
 
     Finance's manual path (admin) and billing's report (`refund_record_payment`, with the
     payment's reference) both come here."""
-    _require_reason(reason)
+    reason = require_reason(reason)
     at = at or timezone.now()
     order, refund = _lock_pair(refund)
-    run_transition(refund, refund.mark_refunded, at=at)
+    run_transition(refund, "mark_refunded", actor=actor, at=at)
     refund.payment_reference = payment_reference
     save_audited(
         refund,
@@ -533,7 +529,7 @@ def refund_mark_refunded(
         raise StateConflict(_("Refunds would exceed the amount paid."), code="over_refund")
     fully = paid_back == order.amount
     if fully and order.status not in Order.TERMINAL:
-        run_transition(order, order.mark_refunded)
+        run_transition(order, "mark_refunded", actor=actor)
         save_audited(order, actor=actor, reason="refunded in full", update_fields=["status"])
     invoices_apply_refund(
         order=order, amount=refund.approved_amount, fully=fully, at=at, actor=actor
@@ -626,11 +622,11 @@ def _open_clawback(*, order: Order, refund: Refund, at: dt.datetime, actor: Any)
 @transaction.atomic
 def clawback_deduct_from_deposit(*, clawback: Clawback, actor: Any, reason: str) -> Clawback:
     """MS-5.6 / MS-3.1.5 ②: recover a clawback by a deposit deduction whose cause is the refund."""
-    _require_reason(reason)
+    reason = require_reason(reason)
     from vendors.models import DeductionCause
     from vendors.services import deposit_deduct  # the lower app's ledger service
 
-    clawback = lock(Clawback, clawback.pk)
+    clawback = lock_row(Clawback, clawback.pk)
     from orders.models import StatementLine
 
     if StatementLine.objects.filter(clawback=clawback).exists():
@@ -638,7 +634,7 @@ def clawback_deduct_from_deposit(*, clawback: Clawback, actor: Any, reason: str)
         raise StateConflict(
             _("This clawback is netted off a settlement statement."), code="on_statement"
         )
-    run_transition(clawback, clawback.mark_deducted, at=timezone.now(), entry_id=None)
+    run_transition(clawback, "mark_deducted", actor=actor, at=timezone.now(), entry_id=None)
     entry = deposit_deduct(
         vendor=clawback.vendor,
         amount=clawback.amount,
@@ -660,9 +656,9 @@ def clawback_deduct_from_deposit(*, clawback: Clawback, actor: Any, reason: str)
 @transaction.atomic
 def clawback_mark_netted(*, clawback: Clawback, actor: Any, reason: str) -> Clawback:
     """MS-5.6: netted off the vendor's next settlement instead."""
-    _require_reason(reason)
-    clawback = lock(Clawback, clawback.pk)
-    run_transition(clawback, clawback.mark_netted, at=timezone.now())
+    reason = require_reason(reason)
+    clawback = lock_row(Clawback, clawback.pk)
+    run_transition(clawback, "mark_netted", actor=actor, at=timezone.now())
     save_audited(clawback, actor=actor, reason=reason, update_fields=["status", "recovered_at"])
     return clawback
 
@@ -702,9 +698,9 @@ def vendor_terms_submit(
 @transaction.atomic
 def vendor_terms_approve(*, terms: VendorRefundTerms, actor: Any, reason: str) -> VendorRefundTerms:
     """MS-5.7.2: the platform's written approval; the reason is the written record."""
-    _require_reason(reason)
-    terms = lock(VendorRefundTerms, terms.pk)
-    run_transition(terms, terms.approve, by=actor, at=timezone.now())
+    reason = require_reason(reason)
+    terms = lock_row(VendorRefundTerms, terms.pk)
+    run_transition(terms, "approve", actor=actor, by=actor, at=timezone.now())
     terms.decision_note = reason
     save_audited(
         terms,
@@ -717,9 +713,9 @@ def vendor_terms_approve(*, terms: VendorRefundTerms, actor: Any, reason: str) -
 
 @transaction.atomic
 def vendor_terms_reject(*, terms: VendorRefundTerms, actor: Any, reason: str) -> VendorRefundTerms:
-    _require_reason(reason)
-    terms = lock(VendorRefundTerms, terms.pk)
-    run_transition(terms, terms.reject, by=actor, at=timezone.now())
+    reason = require_reason(reason)
+    terms = lock_row(VendorRefundTerms, terms.pk)
+    run_transition(terms, "reject", actor=actor, by=actor, at=timezone.now())
     terms.decision_note = reason
     save_audited(
         terms,

@@ -26,6 +26,7 @@ from catalog.models import SalesMode
 from marketplace.audit import save_audited
 from marketplace.exceptions import StateConflict, ValidationFailed
 from marketplace.money import ZERO, to_money
+from marketplace.service_helpers import lock_row, require_reason, run_transition
 from marketplace.timeutils import CHINA_TZ, china_date
 from orders.models import (
     Clawback,
@@ -35,7 +36,6 @@ from orders.models import (
     StatementAdjustment,
     StatementLine,
 )
-from orders.services.common import lock, run_transition
 
 __all__ = [
     "SettlementResult",
@@ -368,19 +368,14 @@ def settlement_run(
 # --- the statement's life ----------------------------------------------------------------
 
 
-def _require_reason(reason: str) -> None:
-    if not (reason or "").strip():
-        raise ValidationFailed(_("A reason is required."), code="reason_required")
-
-
 @transaction.atomic
 def statement_issue(*, statement: Statement, actor: Any, reason: str) -> Statement:
     """Finance issues the draft to the vendor. Platform mode (MS-5.5): a fee returned on a
     refund whose order's fee was already invoiced is marked with the invoice branch."""
-    _require_reason(reason)
-    statement = lock(Statement, statement.pk)
+    reason = require_reason(reason)
+    statement = lock_row(Statement, statement.pk)
     now = timezone.now()
-    run_transition(statement, statement.issue, at=now)
+    run_transition(statement, "issue", actor=actor, at=now)
     save_audited(statement, actor=actor, reason=reason, update_fields=["status", "issued_at"])
     if statement.sales_mode == SalesMode.PLATFORM:
         _mark_fee_invoice_handling(statement, at=now)
@@ -415,8 +410,8 @@ def _mark_fee_invoice_handling(statement: Statement, *, at: dt.datetime) -> None
 
 @transaction.atomic
 def statement_vendor_confirm(*, statement: Statement, actor: Any, note: str = "") -> Statement:
-    statement = lock(Statement, statement.pk)
-    run_transition(statement, statement.vendor_confirm, at=timezone.now())
+    statement = lock_row(Statement, statement.pk)
+    run_transition(statement, "vendor_confirm", actor=actor, at=timezone.now())
     save_audited(
         statement,
         actor=actor,
@@ -429,9 +424,9 @@ def statement_vendor_confirm(*, statement: Statement, actor: Any, note: str = ""
 @transaction.atomic
 def statement_vendor_dispute(*, statement: Statement, actor: Any, reason: str) -> Statement:
     """The vendor disputes, saying why; settled by an adjustment on the NEXT statement."""
-    _require_reason(reason)
-    statement = lock(Statement, statement.pk)
-    run_transition(statement, statement.vendor_dispute, at=timezone.now(), reason=reason)
+    reason = require_reason(reason)
+    statement = lock_row(Statement, statement.pk)
+    run_transition(statement, "vendor_dispute", actor=actor, at=timezone.now(), reason=reason)
     save_audited(
         statement,
         actor=actor,
@@ -447,8 +442,8 @@ def statement_resolve_dispute(
 ) -> Statement:
     """Finance answers a dispute: an adjustment (≠ 0) goes on the vendor's next statement of
     the same mode; zero or none refuses the claim. The disputed statement is not edited."""
-    _require_reason(reason)
-    statement = lock(Statement, statement.pk)
+    reason = require_reason(reason)
+    statement = lock_row(Statement, statement.pk)
     if statement.status != Statement.Status.DISPUTED or statement.dispute_resolved_at:
         raise StateConflict(_("Only an open dispute can be resolved."), code="not_disputed")
     value = to_money(amount) if amount not in (None, "") else ZERO
@@ -486,7 +481,7 @@ def statement_record_vat_invoice(
 ) -> Statement:
     """Consignment (MS-4.5): the vendor records its VAT special invoice (增值税专用发票) for
     the settled amount; the amount must equal the statement's net payable."""
-    statement = lock(Statement, statement.pk)
+    statement = lock_row(Statement, statement.pk)
     if not statement.needs_vat_invoice:
         raise StateConflict(
             _("Only a consignment statement payable to the vendor needs a VAT special invoice."),
@@ -539,15 +534,15 @@ def statement_record_vat_invoice(
 def statement_approve(*, statement: Statement, actor: Any, reason: str) -> Statement:
     """Finance approves payment. Consignment waits for the VAT special invoice (MS-4.5); a
     dispute must be resolved first."""
-    _require_reason(reason)
-    statement = lock(Statement, statement.pk)
+    reason = require_reason(reason)
+    statement = lock_row(Statement, statement.pk)
     if statement.needs_vat_invoice and not statement.vat_invoice_recorded:
         raise StateConflict(
             _("Waiting for the vendor's VAT special invoice (MS-4.5)."), code="vat_invoice_missing"
         )
     if statement.status == Statement.Status.DISPUTED and statement.dispute_resolved_at is None:
         raise StateConflict(_("Resolve the dispute first."), code="dispute_open")
-    run_transition(statement, statement.approve, by=actor, at=timezone.now())
+    run_transition(statement, "approve", actor=actor, by=actor, at=timezone.now())
     save_audited(
         statement,
         actor=actor,
@@ -564,15 +559,15 @@ def statement_mark_paid(
     """The money moved (to the vendor, or from it when receivable). Its orders are settled
     (MS-5.6: a later refund of them is clawed back), its clawbacks netted, and in platform
     mode the service fee invoice becomes due (MS-4.5)."""
-    _require_reason(reason)
+    reason = require_reason(reason)
     reference = (reference or "").strip()
     if not reference:
         raise ValidationFailed(_("The payment reference is required."), code="reference_required")
     if len(reference) > 64:
         raise ValidationFailed(_("The payment reference is too long."), code="reference_too_long")
-    statement = lock(Statement, statement.pk)
+    statement = lock_row(Statement, statement.pk)
     now = timezone.now()
-    run_transition(statement, statement.mark_paid, at=now, reference=reference)
+    run_transition(statement, "mark_paid", actor=actor, at=now, reference=reference)
     fields = ["status", "paid_at", "payment_reference"]
     if (
         statement.sales_mode == SalesMode.PLATFORM
@@ -610,7 +605,7 @@ def statement_mark_paid(
         .filter(pk__in=claw_ids, status=Clawback.Status.OPEN)
         .order_by("pk")
     ):
-        run_transition(clawback, clawback.mark_netted, at=now)
+        run_transition(clawback, "mark_netted", actor=actor, at=now)
         save_audited(
             clawback,
             actor=actor,
@@ -623,7 +618,7 @@ def statement_mark_paid(
 @transaction.atomic
 def statement_request_fee_invoice(*, statement: Statement, actor: Any) -> Statement:
     """The vendor asks for the invoice of the platform service fee it paid (MS-4.5)."""
-    statement = lock(Statement, statement.pk)
+    statement = lock_row(Statement, statement.pk)
     if statement.sales_mode != SalesMode.PLATFORM or statement.net_fee <= 0:
         raise StateConflict(
             _("Only a platform-mode statement with a service fee has a fee invoice."),
@@ -648,8 +643,8 @@ def statement_issue_fee_invoice(
     *, statement: Statement, actor: Any, reason: str, number: str, issued_on: dt.date
 ) -> Statement:
     """MS-4.5 platform mode: finance issues the service fee invoice for the net fee."""
-    _require_reason(reason)
-    statement = lock(Statement, statement.pk)
+    reason = require_reason(reason)
+    statement = lock_row(Statement, statement.pk)
     if statement.fee_invoice_requested_at is None or statement.fee_invoice_number:
         raise StateConflict(
             _("No fee invoice is waiting to be issued for this statement."),

@@ -62,7 +62,7 @@ def test_confirm_and_dismiss_need_a_reason_and_the_permission():
     assert case.events.last().reason == "not proven"
     with pytest.raises(StateConflict) as raised:
         penalty_apply(case=case, actor=reviewer(), reason="apply a dismissed case")
-    assert raised.value.code == "case_state"
+    assert raised.value.code == "transition_not_allowed"
 
 
 def test_applying_twice_applies_once():

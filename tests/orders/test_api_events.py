@@ -18,9 +18,10 @@ from catalog.models import Product
 from catalog.services import product_delist, products_delist_bulk
 from compliance.models import CauseType, MeasureKind
 from compliance.services.measures import measure_apply, measure_lift
+from marketplace import roles
 from marketplace.outbox import EventKind, OutboxEvent, event_emit
 from orders.services import refund_approve, refund_request, refund_vendor_agree
-from tests.factories import ProductFactory, StoreFactory, UserFactory, VendorFactory
+from tests.factories import ProductFactory, StoreFactory, VendorFactory, role_user
 from tests.orders.factories import PAID_AT, make_account, make_order
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +79,7 @@ def test_ms_5_1_vendor_agreement_emits_refund_approved_with_the_amount(storefron
 
 
 def test_ms_5_2_platform_approval_emits_refund_approved(billing):
-    arbiter = UserFactory(is_staff=True)
+    arbiter = role_user(roles.REFUND_ARBITRATOR)
     refund = refund_approve(
         refund=requested(make_order()),
         actor=arbiter,

@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import SalesMode
+from marketplace import roles
 from marketplace.exceptions import StateConflict, ValidationFailed
 from orders.exceptions import TransitionNotAllowed
 from orders.models import (
@@ -38,7 +39,7 @@ from orders.services.settlement import (
     statement_vendor_dispute,
 )
 from orders.statement_selectors import statements_unsettled_for_vendor
-from tests.factories import UserFactory
+from tests.factories import role_user
 from tests.orders.factories import ensure_rule_data
 from tests.orders.settlement_helpers import at, order, refund_paid
 from vendors import exit_checks
@@ -53,7 +54,7 @@ def run(period):
 
 
 def finance():
-    return UserFactory(is_staff=True)
+    return role_user(roles.FINANCE)
 
 
 def close(statement, *, vat: bool = False):

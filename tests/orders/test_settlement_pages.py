@@ -33,7 +33,7 @@ def issued(mode: str = SalesMode.PLATFORM, vendor=None) -> Statement:
     refund_paid(first, "10.00", at(7, 20))
     settlement_run(period=JULY)
     st = Statement.objects.get(vendor=first.vendor, sales_mode=mode)
-    return statement_issue(statement=st, actor=staff(), reason="issue")
+    return statement_issue(statement=st, actor=staff(roles.FINANCE), reason="issue")
 
 
 def vendor_login(client, vendor):

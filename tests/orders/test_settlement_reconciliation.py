@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from catalog.models import SalesMode
+from marketplace import roles
 from orders.models import Clawback, Order, Statement, StatementLine
 from orders.services import order_settle
 from orders.services.settlement import (
@@ -24,8 +25,7 @@ from orders.services.settlement import (
     statement_record_vat_invoice,
     statement_vendor_confirm,
 )
-from tests.factories import UserFactory, VendorFactory
-from tests.orders.factories import ensure_rule_data
+from tests.factories import VendorFactory, role_user
 from tests.orders.settlement_helpers import at, order, refund_paid
 
 MONTHS = [7, 8, 9, 10]  # orders in July–September; refunds up to October; settled to Nov
@@ -61,8 +61,7 @@ def _next(month: int) -> int:
 
 class ReconciliationTest(TestCase):
     def setUp(self) -> None:
-        ensure_rule_data()
-        self.finance = UserFactory(is_staff=True)
+        self.finance = role_user(roles.FINANCE)
 
     def _pay_month(self, month: int) -> None:
         for statement in Statement.objects.filter(period=dt.date(2026, month, 1)):

@@ -41,7 +41,7 @@ def test_transition_from_the_wrong_state_is_refused_clearly():
     vendor = active_vendor()
     with pytest.raises(StateConflict) as info:
         vendor_reinstate(vendor=vendor, actor=None, reason="x")
-    assert info.value.code == "vendor_state"
+    assert info.value.code == "transition_not_allowed"
     assert "while the vendor is Active" in str(info.value)
     with pytest.raises(ValidationFailed) as info:
         vendor_suspend(vendor=vendor, actor=None, reason="")

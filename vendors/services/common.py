@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.exceptions import ValidationFailed
 from marketplace.money import parse_amount, to_money
+from marketplace.service_helpers import lock_row
 from vendors.models import Vendor
 
 
@@ -20,14 +21,7 @@ def lock_vendor(vendor: Vendor | int) -> Vendor:
     deductions from both reading the same balance.
     """
     pk = vendor.pk if isinstance(vendor, Vendor) else vendor
-    return Vendor.objects.select_for_update(of=("self",)).get(pk=pk)
-
-
-def require_reason(reason: str | None) -> str:
-    text = (reason or "").strip()
-    if not text:
-        raise ValidationFailed(_("A reason is required."), code="reason_required")
-    return text
+    return lock_row(Vendor, pk)
 
 
 def positive_amount(value: Any) -> Decimal:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from marketplace.audit import save_audited
 from marketplace.exceptions import PermissionDenied, StateConflict, ValidationFailed
 from marketplace.money import ZERO
+from marketplace.service_helpers import lock_row, require_reason
 from marketplace.timeutils import china_date
 from marketplace.workcalendar import WorkCalendar
 from vendors import deduction_refs, exit_checks
@@ -31,7 +32,7 @@ from vendors.models import (
     Vendor,
 )
 from vendors.selectors import DepositPosition, deposit_position
-from vendors.services.common import lock_vendor, positive_amount, require_reason
+from vendors.services.common import lock_vendor, positive_amount
 from vendors.services.status import activate_if_ready
 from vendors.signals import deposit_made_whole
 
@@ -374,7 +375,7 @@ def deposit_refund_request(
 
 def _lock_refund(refund: DepositRefund) -> tuple[Vendor, DepositRefund]:
     vendor = lock_vendor(refund.vendor_id)
-    return vendor, DepositRefund.objects.select_for_update(of=("self",)).get(pk=refund.pk)
+    return vendor, lock_row(DepositRefund, refund.pk)
 
 
 def deposit_refund_receipt_received(

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.audit import create_audited, save_audited
 from marketplace.exceptions import StateConflict
+from marketplace.service_helpers import lock_row, require_reason
 from marketplace.timeutils import china_date
 from vendors.identity import normalise_identity
 from vendors.models import (
@@ -25,7 +26,7 @@ from vendors.models import (
 )
 from vendors.models.duties import validate_service_hours
 from vendors.selectors import agreement_in_force
-from vendors.services.common import lock_vendor, require_reason, validation_failed
+from vendors.services.common import lock_vendor, validation_failed
 from vendors.validators import validate_document_file, validate_mainland_mobile, validate_qq
 
 
@@ -142,7 +143,7 @@ def document_review(
     if not accept:
         reason = require_reason(reason)
     with transaction.atomic():
-        document = VendorDocument.objects.select_for_update(of=("self",)).get(pk=document.pk)
+        document = lock_row(VendorDocument, document.pk)
         if not document.is_replacement or document.replaced_at is not None:
             raise StateConflict(
                 _("Only a current replacement document can be accepted or rejected."),

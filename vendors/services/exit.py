@@ -19,11 +19,12 @@ from django_fsm import can_proceed
 from marketplace.audit import save_audited
 from marketplace.exceptions import PermissionDenied, StateConflict, ValidationFailed
 from marketplace.outbox import event_emit
+from marketplace.service_helpers import lock_row, require_reason
 from marketplace.timeutils import china_date
 from vendors import exit_progress
 from vendors.models import DepositRefund, Vendor, VendorExit
 from vendors.selectors import deposit_position, exit_outstanding
-from vendors.services.common import lock_vendor, require_reason
+from vendors.services.common import lock_vendor
 from vendors.signals import vendor_exit_started
 
 __all__ = [
@@ -59,7 +60,7 @@ def live_exit(vendor: Vendor | int) -> VendorExit | None:
 
 def _lock_exit(exit_: VendorExit) -> tuple[Vendor, VendorExit]:
     vendor = lock_vendor(exit_.vendor_id)
-    return vendor, VendorExit.objects.select_for_update(of=("self",)).get(pk=exit_.pk)
+    return vendor, lock_row(VendorExit, exit_.pk)
 
 
 def _refuse_second(vendor: Vendor) -> None:
@@ -260,7 +261,7 @@ def exit_start(
             )
         else:
             # A pending request or proposal overtaken (term ended, evicted): started as such.
-            existing = VendorExit.objects.select_for_update(of=("self",)).get(pk=existing.pk)
+            existing = lock_row(VendorExit, existing.pk)
             existing.cause = cause
             save_audited(existing, actor=actor, reason=reason, update_fields=["cause"])
         existing.decided_at = existing.decided_at or at

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.audit import create_audited, save_audited
 from marketplace.exceptions import DomainError, StateConflict, ValidationFailed
+from marketplace.service_helpers import require_reason
 from marketplace.timeutils import china_date
 from vendors.checklist import applicant_missing_items, application_missing_items
 from vendors.identity import normalise_identity
@@ -28,7 +29,7 @@ from vendors.models import (
     VendorStaff,
 )
 from vendors.selectors import banned_identities, deposit_position
-from vendors.services.common import lock_vendor, require_reason, validation_failed
+from vendors.services.common import lock_vendor, validation_failed
 from vendors.services.status import activate_if_ready
 from vendors.validators import (
     validate_cloud_account_id,

@@ -1,7 +1,8 @@
 """Vendor status writes: activate, suspend, reinstate, exit, evict (MS-3.1, MS-8).
 
-Permission checks belong to the callers (admin, views, API) through `has_transition_perm`,
-because the sweep and signal receivers call these services as the system.
+Each service checks its actor's transition permission (`run_transition`); `actor=None` is the
+platform acting under a rule. Eviction is only ever the effect of a penalty that two compliance
+leads approved (MS-8.3), so nobody holds `vendors.evict_vendor`: it runs on that authority.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import can_proceed
 
 from marketplace.audit import save_audited
 from marketplace.exceptions import StateConflict
+from marketplace.service_helpers import require_reason, run_transition
 from vendors.models import BannedIdentity, OnboardingApplication, Vendor
 from vendors.selectors import DepositPosition, deposit_position
-from vendors.services.common import lock_vendor, require_reason
+from vendors.services.common import lock_vendor
 
 
 def _activation_blockers(vendor: Vendor, position: DepositPosition) -> list[str]:
@@ -70,18 +71,13 @@ def vendor_activate(*, vendor: Vendor, actor: Any, reason: str) -> Vendor:
     return vendor
 
 
-def _transition(vendor: Vendor, name: str, *, actor: Any, reason: str) -> Vendor:
+def _transition(
+    vendor: Vendor, name: str, *, actor: Any, reason: str, authorised: bool = False
+) -> Vendor:
     reason = require_reason(reason)
     with transaction.atomic():
         vendor = lock_vendor(vendor)
-        method = getattr(vendor, name)
-        if not can_proceed(method):
-            raise StateConflict(
-                _("This is not possible while the vendor is %(status)s."),
-                code="vendor_state",
-                status=vendor.get_status_display(),
-            )
-        method()
+        run_transition(vendor, name, actor=None if authorised else actor)
         save_audited(vendor, actor=actor, reason=reason, update_fields=["status"])
     return vendor
 
@@ -108,7 +104,8 @@ def vendor_evict(*, vendor: Vendor, actor: Any, reason: str) -> Vendor:
     """MS-8.3: evict and ban the credit code and the cloud account for ever."""
     reason = require_reason(reason)
     with transaction.atomic():
-        vendor = _transition(vendor, "evict", actor=actor, reason=reason)
+        # The penalty's second approver authorised it (compliance checks that before here).
+        vendor = _transition(vendor, "evict", actor=actor, reason=reason, authorised=True)
         now = timezone.now()
         for kind, value in (
             (BannedIdentity.Kind.CREDIT_CODE, vendor.credit_code),
