@@ -21,6 +21,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.admin_actions import ReasonForm
 from marketplace.exceptions import DomainError
 from marketplace.history_admin import SimpleHistoryAdmin
 from marketplace.holidays import HOLIDAY_LABELS, statutory_holiday_names
@@ -34,15 +35,6 @@ admin.site.site_title = _("Marketplace operations")
 admin.site.index_title = _("Back office")
 
 CONFIRMABLE_YEARS_AHEAD = 2  # this year and the next two: the State Council publishes late
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason"),
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text=_("Recorded in the history with your name, e.g. the notice's number."),
-    )
 
 
 class CalendarOverrideForm(forms.ModelForm):
@@ -125,7 +117,10 @@ class CalendarYearAdmin(SimpleHistoryAdmin):
         if not this_year - 1 <= year <= this_year + CONFIRMABLE_YEARS_AHEAD:
             raise Http404
         record = CalendarYear.objects.filter(year=year).first()
-        form = ReasonForm(request.POST or None)
+        form = ReasonForm(
+            request.POST or None,
+            help_text=_("Recorded in the history with your name, e.g. the notice's number."),
+        )
         if request.method == "POST" and form.is_valid():
             try:
                 calendar_year_confirm(

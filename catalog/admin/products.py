@@ -20,7 +20,6 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from catalog.admin.actions import MESSAGES_PER_OBJECT, run_with_reason
 from catalog.admin.display import (
     EMPTY,
     china_time,
@@ -64,6 +63,7 @@ from catalog.services import (
 )
 from catalog.services.products import EDITABLE_STATUSES
 from catalog.visibility import hidden_reasons
+from marketplace.admin_actions import MESSAGES_PER_OBJECT, reason_action, transition_check
 from marketplace.exceptions import DomainError
 from marketplace.files import file_link
 from marketplace.history_admin import SimpleHistoryAdmin
@@ -420,13 +420,14 @@ class ProductAdmin(SimpleHistoryAdmin):
 
     @admin.action(description=_("Delist (下架)"), permissions=["delist"])
     def delist_products(self, request: HttpRequest, queryset):
-        return run_with_reason(
+        return reason_action(
             self,
             request,
             queryset,
             title=_("Delist products"),
-            apply=lambda product, reason: product_delist(
-                product=product, actor=request.user, reason=reason
+            check=transition_check("delist", request.user),
+            apply=lambda product, data: product_delist(
+                product=product, actor=request.user, reason=data["reason"]
             ),
             done=lambda product: (
                 _("Delisted “%(product)s”: it is off sale.") % {"product": product}

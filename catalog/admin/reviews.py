@@ -15,7 +15,6 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from catalog.admin.actions import ReasonForm, run_with_reason
 from catalog.admin.display import content_html, revision_diff_html
 from catalog.admin.products import CatalogAdminMedia
 from catalog.models import (
@@ -32,6 +31,7 @@ from catalog.services import (
     security_review_record,
     security_review_reject,
 )
+from marketplace.admin_actions import ReasonForm, reason_action, transition_check
 from marketplace.exceptions import DomainError
 from marketplace.history_admin import SimpleHistoryAdmin
 
@@ -286,15 +286,16 @@ class SecurityReviewAdmin(SimpleHistoryAdmin):
     )
     def approve_reviews(self, request: HttpRequest, queryset):
         queryset = queryset.select_related("product")  # the titles the reviewer knows
-        return run_with_reason(
+        return reason_action(
             self,
             request,
             queryset,
             title=_("Approve security reviews"),
-            required=False,
-            label=_("Reviewer notes"),
-            apply=lambda review, notes: security_review_approve(
-                review=review, actor=request.user, notes=notes
+            form_kwargs={"required": False, "label": _("Reviewer notes")},
+            # No state check here: a review with an item not passed is refused by the
+            # service, which names what is missing (MS-4.1.4).
+            apply=lambda review, data: security_review_approve(
+                review=review, actor=request.user, notes=data["reason"]
             ),
             done=lambda review: decided_message(review, listed_title=review.product.title),
         )
@@ -302,13 +303,14 @@ class SecurityReviewAdmin(SimpleHistoryAdmin):
     @admin.action(description=_("Reject with a reason"), permissions=["review"])
     def reject_reviews(self, request: HttpRequest, queryset):
         queryset = queryset.select_related("product")
-        return run_with_reason(
+        return reason_action(
             self,
             request,
             queryset,
             title=_("Reject security reviews"),
-            apply=lambda review, reason: security_review_reject(
-                review=review, actor=request.user, reason=reason
+            check=transition_check("reject", request.user),
+            apply=lambda review, data: security_review_reject(
+                review=review, actor=request.user, reason=data["reason"]
             ),
             done=lambda review: decided_message(review, listed_title=review.product.title),
         )

@@ -25,6 +25,7 @@ from django.utils.http import content_disposition_header
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, override
+from django_fsm import can_proceed
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
@@ -32,8 +33,6 @@ from catalog.models import Product
 from compliance import importing
 from compliance.admin.common import (
     ReadOnlyInline,
-    ReasonForm,
-    S,
     ViewerMixin,
     admin_link,
     china_time,
@@ -78,6 +77,7 @@ from compliance.services.imports import (
     import_job_retry,
     import_job_start,
 )
+from marketplace.admin_actions import ReasonForm
 from marketplace.exceptions import DomainError
 from marketplace.history_admin import SimpleHistoryAdmin
 from marketplace.money import AmountFormField
@@ -134,14 +134,26 @@ def _proposed_by(case: PenaltyCase, user: Any) -> bool:
     ).exists()
 
 
+def _in_force(case: PenaltyCase) -> bool:
+    return case.status in PenaltyCase.IN_FORCE
+
+
 @dataclass(frozen=True)
 class CaseAction:
+    """A button on the case page. `state` is the model transition whose source states say
+    when it is offered (not repeated here), or a check for actions that are not transitions."""
+
     name: str
     label: Any
     permission: str
-    allowed: Callable[[PenaltyCase], bool]
+    state: str | Callable[[PenaltyCase], bool]
     danger: bool = False
     help_text: Any = ""
+
+    def allowed(self, case: PenaltyCase) -> bool:
+        if isinstance(self.state, str):
+            return can_proceed(getattr(case, self.state))
+        return self.state(case)
 
 
 ACTIONS = [
@@ -149,21 +161,21 @@ ACTIONS = [
         "confirm",
         _("Confirm"),
         svc.PERM_CONFIRM,
-        lambda c: c.status == S.REPORTED,
+        "confirm",
         help_text=_("The report is found true (MS-7.1). No measure is applied yet."),
     ),
     CaseAction(
         "dismiss",
         _("Dismiss"),
         svc.PERM_CONFIRM,
-        lambda c: c.status in (S.REPORTED, S.CONFIRMED),
+        "dismiss",
         danger=True,
     ),
     CaseAction(
         "apply",
         _("Apply penalty"),
         svc.PERM_APPLY,
-        lambda c: c.status == S.CONFIRMED,
+        "propose",  # from a confirmed case (apply itself also finishes an approved proposal)
         help_text=_(
             "Creates the measures below. If one of them is an eviction, a ban or a deposit "
             "deduction, the whole penalty waits for a second approver, another compliance "
@@ -176,17 +188,15 @@ ACTIONS = [
         "add_measure",
         _("Add measure"),
         svc.PERM_APPLY,
-        lambda c: c.status in (S.APPLIED, S.APPEALED, S.UPHELD),
+        _in_force,
         help_text=_("A measure beyond the table's for severity (MS-7.2)."),
     ),
-    CaseAction(
-        "uphold", _("Uphold (reject appeal)"), svc.PERM_DECIDE, lambda c: c.status == S.APPEALED
-    ),
+    CaseAction("uphold", _("Uphold (reject appeal)"), svc.PERM_DECIDE, "uphold"),
     CaseAction(
         "revoke",
         _("Revoke penalty"),
         svc.PERM_DECIDE,
-        lambda c: c.status in (S.APPLIED, S.APPEALED, S.UPHELD),
+        "revoke",
         danger=True,
         help_text=_(
             "Lifts every measure of the case and gives back its deposit deductions with a "

@@ -10,7 +10,6 @@ from contextvars import ContextVar
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django import forms
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
@@ -213,17 +212,6 @@ def html_list(items: Iterable[Any]) -> SafeString:
         return mark_safe("-")
     return format_html(
         '<ul class="plain-list">{}</ul>', format_html_join("", "<li>{}</li>", ((i,) for i in items))
-    )
-
-
-# --- forms ----------------------------------------------------------------------------------
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason"),
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
-        help_text=_("Required. Recorded in the case log and history with your name."),
     )
 
 

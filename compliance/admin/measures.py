@@ -13,7 +13,6 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from compliance.admin.common import (
-    ReasonForm,
     ViewerMixin,
     admin_link,
     execution_shown,
@@ -24,6 +23,7 @@ from compliance.models import (
     CauseType,
 )
 from compliance.services import penalties as svc
+from marketplace.admin_actions import ReasonForm
 from marketplace.exceptions import DomainError
 from marketplace.history_admin import SimpleHistoryAdmin
 

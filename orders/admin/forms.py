@@ -8,8 +8,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.admin_actions import ReasonForm
 from marketplace.money import AmountFormField, is_plain_amount
-from orders.admin.transitions import ReasonForm
 from orders.models import FullRefundCase, PlatformRefundGround
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.admin_actions import ReasonForm
 from marketplace.history_admin import SimpleHistoryAdmin
 from orders.admin.decision import refund_decision
 from orders.admin.display import (
@@ -30,7 +31,7 @@ from orders.admin.display import (
 from orders.admin.forms import ApproveRefundForm, approve_inputs
 from orders.admin.orders import ReviewPeriodFilter
 from orders.admin.search import OrderIdSearchMixin
-from orders.admin.transitions import ReasonForm, TransitionAction, TransitionActionsMixin
+from orders.admin.transitions import TransitionAction, TransitionActionsMixin
 from orders.models import Clawback, Refund, VendorRefundTerms
 from orders.selectors import refund_decision_facts, refund_evidence
 from orders.services import (

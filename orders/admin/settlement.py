@@ -15,11 +15,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.admin_actions import ReasonForm
 from marketplace.history_admin import SimpleHistoryAdmin
 from marketplace.money import AmountFormField
 from orders.admin.display import EMPTY, TIMES_NOTE, admin_link, china_time, cny, money
 from orders.admin.forms import InvoiceNumberForm
-from orders.admin.transitions import ReasonForm, TransitionAction, TransitionActionsMixin
+from orders.admin.transitions import TransitionAction, TransitionActionsMixin
 from orders.models import Statement, StatementAdjustment, StatementLine
 from orders.services.settlement import (
     parse_period,

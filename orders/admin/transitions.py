@@ -7,8 +7,9 @@ on GET and POST and calls the service for that one record. An admin may add the 
 decision to both pages (`decision_context`).
 
 django-fsm-2's admin mixin does not check `permission=`, so this does: a row whose
-transition the user may not run, or that is in the wrong state, is refused before anything
-is written. Domain errors come back as messages, never as a 500.
+transition the user may not run, or that is in the wrong state, is listed as skipped on the
+reason page and left alone; the others are done (`marketplace.admin_actions`, one bulk
+semantics for every app). Domain errors come back as messages, never as a 500.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
@@ -27,18 +27,9 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
-from django_fsm import can_proceed, has_transition_perm
 
+from marketplace.admin_actions import ReasonForm, reason_action, transition_check
 from marketplace.exceptions import DomainError
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason"),
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text=_("Recorded in the history with your name."),
-    )
 
 
 @dataclass(frozen=True)
@@ -56,56 +47,29 @@ class TransitionAction:
     def allowed(self, obj: Model, user: Any) -> tuple[bool, str]:
         if self.transition is None:
             return user.has_perm(self.permission), gettext("you lack the permission")
-        method = getattr(obj, self.transition)
-        if not can_proceed(method):
-            return False, gettext("not allowed in its current state")
-        if not has_transition_perm(method, user):
-            return False, gettext("you lack the permission")
-        return True, ""
+        return transition_check(self.transition, user)(obj)
 
     def as_admin_action(self) -> Callable:
         spec = self
 
         def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet):
-            objects = list(queryset)
-            refused = False
-            for obj in objects:
-                ok, why = spec.allowed(obj, request.user)
-                if not ok:
-                    refused = True
-                    messages.error(request, gettext("%(obj)s: %(why)s.") % {"obj": obj, "why": why})
-            if refused:
-                return None  # all or nothing: fix the selection first
-            form = spec.form_class(request.POST if "apply" in request.POST else None)
-            if form.is_bound and form.is_valid():
-                done = 0
-                for obj in objects:
-                    try:
-                        spec.call(obj, request.user, form.cleaned_data)
-                        done += 1
-                    except (DomainError, ValidationError) as exc:
-                        text = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
-                        messages.error(request, f"{obj}: {text}")
-                if done:
-                    messages.success(
-                        request,
-                        gettext("%(label)s: %(n)d done.") % {"label": spec.label, "n": done},
-                    )
-                return None
             decision = getattr(modeladmin, "decision_context", None)
-            context = {
-                **modeladmin.admin_site.each_context(request),
-                "title": spec.label,
-                "objects": objects,
-                "form": form,
-                "action_name": spec.name,
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-                "opts": modeladmin.model._meta,
-                "decisions": [decision(request, obj, spec, None) for obj in objects]
-                if decision
-                else [],
-            }
-            return TemplateResponse(request, "admin/orders/transition_form.html", context)
+            return reason_action(
+                modeladmin,
+                request,
+                queryset,
+                title=spec.label,
+                check=lambda obj: spec.allowed(obj, request.user),
+                form_class=spec.form_class,
+                apply=lambda obj, data: spec.call(obj, request.user, data),
+                extra_context=lambda ready: {
+                    "decision_template": "admin/orders/decision_facts.html",
+                    "extra_css": "orders/admin.css",
+                    "decisions": [decision(request, obj, spec, None) for obj in ready]
+                    if decision
+                    else [],
+                },
+            )
 
         action.__name__ = spec.name
         action.short_description = spec.label  # type: ignore[attr-defined]

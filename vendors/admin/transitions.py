@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -21,31 +20,19 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
-from django_fsm import has_transition_perm
 
+from marketplace.admin_actions import ReasonForm, reason_action
 from marketplace.exceptions import DomainError
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason"),
-        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
-        help_text=_("Recorded in the history, with your name."),
-    )
-
-    def __init__(self, *args: Any, reason_required: bool = True, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["reason"].required = reason_required
+from marketplace.service_helpers import transition_allowed
 
 
 @dataclass(frozen=True)
 class AdminTransition:
     """A state change offered in the admin.
 
-    `method` names the model's @transition (its permission and source states are checked with
-    `has_transition_perm`); for a change that is not a model transition, give `permission`
-    and `allowed` instead.
+    `method` names the model's @transition (its source states, conditions and permission are
+    checked with `transition_allowed`); for a change that is not a model transition, give
+    `permission` and `allowed` instead.
     """
 
     name: str
@@ -60,7 +47,7 @@ class AdminTransition:
 
     def permitted(self, obj: models.Model, user: Any) -> bool:
         if self.method is not None:
-            return has_transition_perm(getattr(obj, self.method), user)
+            return transition_allowed(obj, self.method, user)
         return bool(
             self.permission
             and user.has_perm(self.permission)
@@ -130,7 +117,7 @@ class TransitionAdminMixin:
         change_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
         form = ReasonForm(
             request.POST if request.method == "POST" else None,
-            reason_required=spec.reason_required,
+            required=spec.reason_required,
         )
         error_items: list[str] = []
         if request.method == "POST" and form.is_valid():
@@ -170,56 +157,23 @@ def transition_action(spec: AdminTransition):
     """An admin action running `spec` on the selected rows, after a reason page."""
 
     def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset):
-        form = ReasonForm(
-            request.POST if "apply" in request.POST else None,
-            reason_required=spec.reason_required,
+        def check(obj: models.Model) -> tuple[bool, str]:
+            if spec.permitted(obj, request.user):
+                return True, ""
+            return False, str(_("you may not do this in its current state"))
+
+        return reason_action(
+            modeladmin,
+            request,
+            queryset,
+            title=spec.label,
+            submit_label=spec.label,
+            check=check,
+            form_kwargs={"required": spec.reason_required},
+            apply=lambda obj, data: spec.service(
+                obj=obj, actor=request.user, reason=data["reason"]
+            ),
         )
-        if "apply" in request.POST and form.is_valid():
-            done, failed = 0, []
-            for obj in queryset:
-                if not spec.permitted(obj, request.user):
-                    failed.append(
-                        str(_("%(obj)s: you may not do this in its current state.")) % {"obj": obj}
-                    )
-                    continue
-                try:
-                    spec.service(obj=obj, actor=request.user, reason=form.cleaned_data["reason"])
-                    done += 1
-                except DomainError as exc:
-                    failed.append(_refusal_line(obj, exc))
-            if done:
-                modeladmin.message_user(
-                    request,
-                    _("%(action)s: done for %(count)d.") % {"action": spec.label, "count": done},
-                    messages.SUCCESS,
-                )
-            for line in failed:
-                modeladmin.message_user(request, line, messages.ERROR)
-            return None
-        context = {
-            **modeladmin.admin_site.each_context(request),
-            "opts": modeladmin.model._meta,
-            "queryset": queryset,
-            "spec": spec,
-            "form": form,
-            "action_name": f"do_{spec.name}",
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            "title": spec.label,
-        }
-        return TemplateResponse(request, "admin/vendors/action_reason_form.html", context)
 
     action.__name__ = f"do_{spec.name}"
     return admin.action(description=spec.label)(action)
-
-
-def _refusal_line(obj: models.Model, exc: DomainError) -> str:
-    """One message line per refused row; a refusal listing items (an incomplete checklist)
-    gives their number, the list itself is on the row's page."""
-    items = list(getattr(exc, "items", []))
-    if not items:
-        return f"{obj}: {exc}"
-    return ngettext(
-        "%(obj)s: not done, %(count)d item is missing or failed (listed on its page).",
-        "%(obj)s: not done, %(count)d items are missing or failed (listed on its page).",
-        len(items),
-    ) % {"obj": obj, "count": len(items)}
