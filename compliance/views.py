@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from django_fsm import can_proceed
 
-from compliance.models import CaseStatus, PenaltyCase
+from compliance.models import PenaltyCase
 from compliance.selectors import cases_for_vendor, measures_in_force
 from compliance.services.penalties import penalty_appeal
 from marketplace.exceptions import DomainError
-from vendors.selectors import vendor_for_user
+from vendors.pages import vendor_page
 from vendors.validators import validate_document_file
 
 
@@ -42,9 +42,9 @@ def _own_case(request: HttpRequest, pk: int) -> PenaltyCase:
     return get_object_or_404(cases_for_vendor(user=request.user), pk=pk)
 
 
-@login_required
+@vendor_page
 def case_list(request: HttpRequest) -> HttpResponse:
-    vendor = vendor_for_user(user=request.user)
+    vendor = request.vendor
     cases = cases_for_vendor(user=request.user).order_by("-occurred_at", "-pk")[:200]
     return render(
         request,
@@ -57,11 +57,11 @@ def case_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@vendor_page
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = _own_case(request, pk)
     form = None
-    if case.status == CaseStatus.APPLIED:
+    if can_proceed(case.appeal):
         form = AppealForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
@@ -82,7 +82,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "compliance/case_detail.html",
         {
-            "vendor": vendor_for_user(user=request.user),
+            "vendor": request.vendor,
             "case": case,
             "measures": case.measures.filter(awaiting_approval=False).select_related("product"),
             "evidence": case.evidence.filter(kind="appeal"),
@@ -91,13 +91,13 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@vendor_page
 def complaint_list(request: HttpRequest) -> HttpResponse:
     """MS-4.3 / MS-4.4: buyers' complaints about the vendor's service, and the threshold."""
     from compliance.models import ServiceComplaint
     from compliance.services.complaints import complaint_threshold
 
-    vendor = vendor_for_user(user=request.user)
+    vendor = request.vendor
     complaints = (
         ServiceComplaint.objects.filter(vendor=vendor)
         .select_related("order", "case")
@@ -163,14 +163,14 @@ def _rule_filter(request: HttpRequest) -> str:
     return rule if rule in _RULE_CODES else ""  # anything else: no filter, never an error
 
 
-@login_required
+@vendor_page
 def inbox(request: HttpRequest) -> HttpResponse:
     """The vendor's notices, newest first, filtered by rule; read state per vendor."""
     from django.core.paginator import Paginator
 
     from compliance.sweep.selectors import notifications_for_vendor
 
-    vendor = vendor_for_user(user=request.user)
+    vendor = request.vendor
     rule = _rule_filter(request)
     notices = notifications_for_vendor(user=request.user).select_related("evaluation")
     if rule:
@@ -213,7 +213,7 @@ def _back_to_inbox(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@vendor_page
 def notice_read(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark one notice read; another vendor's notice is not found (404)."""
     from django.http import Http404
@@ -221,7 +221,6 @@ def notice_read(request: HttpRequest, pk: int) -> HttpResponse:
     from compliance.sweep.services import notification_mark_read
     from marketplace.exceptions import NotFound
 
-    vendor_for_user(user=request.user)
     try:
         notification_mark_read(notification_id=pk, actor=request.user)
     except NotFound as exc:
@@ -230,11 +229,10 @@ def notice_read(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@vendor_page
 def notices_read_all(request: HttpRequest) -> HttpResponse:
     from compliance.sweep.services import notifications_mark_all_read
 
-    vendor_for_user(user=request.user)
     count = notifications_mark_all_read(actor=request.user, rule_id=_rule_filter(request))
     messages.success(
         request,
@@ -243,7 +241,7 @@ def notices_read_all(request: HttpRequest) -> HttpResponse:
     return _back_to_inbox(request)
 
 
-@login_required
+@vendor_page
 def restrictions(request: HttpRequest) -> HttpResponse:
     """ "Why am I restricted": every measure in force with its rule, cause, start, end and
     what lifts it, and the latest rule evaluations about the vendor."""
@@ -251,7 +249,7 @@ def restrictions(request: HttpRequest) -> HttpResponse:
     from compliance.kpi import measures_explained
     from compliance.sweep.selectors import evaluations_for_vendor
 
-    vendor = vendor_for_user(user=request.user)
+    vendor = request.vendor
     evaluations = []
     for ev in evaluations_for_vendor(user=request.user)[:EVALUATIONS_SHOWN]:
         figures = ev.figures if isinstance(ev.figures, dict) else {}

@@ -25,7 +25,8 @@ from orders.services.settlement import (
 )
 from orders.statement_export import statement_workbook, xlsx_response
 from orders.statement_selectors import statement_for_vendor, statement_lines, statements_for_vendor
-from orders.views import _page, vendor_page
+from orders.views import _page
+from vendors.pages import vendor_page
 
 
 class DisputeForm(forms.Form):

@@ -8,13 +8,11 @@ selectors, so another vendor's IDs answer 404.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator
-from functools import wraps
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -48,22 +46,13 @@ from orders.selectors import (
 )
 from orders.services import refund_vendor_agree, refund_vendor_dispute
 from orders.services.refunds import vendor_terms_submit
-from vendors.selectors import begun_exit, vendor_for_user
+from vendors.pages import vendor_page
+from vendors.selectors import begun_exit
 
 PER_PAGE = 50
 # The CSV export refuses more rows than this (a setting): a file Excel opens in one go, and a
 # request that ends in seconds; the vendor narrows the dates instead (docs/decisions/orders.md).
 DEFAULT_EXPORT_MAX_ROWS = 100_000
-
-
-def vendor_page(view: Callable) -> Callable:
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        request.vendor = vendor_for_user(user=request.user)  # PermissionDenied -> 403
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _page(request: HttpRequest, queryset):

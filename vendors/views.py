@@ -6,12 +6,8 @@ vendor staff) and reads only through the scoping selectors, so another vendor's 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -26,6 +22,7 @@ from vendors import dashboard
 from vendors.checklist import application_missing_items
 from vendors.forms import ApplicationForm, DocumentForm, ExitRequestForm, StaffSettingsForm
 from vendors.models import DepositRefund, OnboardingApplication, VendorExit
+from vendors.pages import vendor_page
 from vendors.selectors import (
     DepositSummary,
     applications_for_vendor,
@@ -35,7 +32,6 @@ from vendors.selectors import (
     documents_for_vendor,
     exit_for_vendor,
     exit_progress_for,
-    vendor_for_user,
 )
 from vendors.services import (
     application_accept_agreement,
@@ -47,18 +43,6 @@ from vendors.services import (
 )
 
 ENTRIES_PER_PAGE = 50
-
-
-def vendor_page(view: Callable) -> Callable:
-    """Log-in required; the request gets `request.vendor`, the only vendor it may see."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        request.vendor = vendor_for_user(user=request.user)  # PermissionDenied -> 403
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _latest_application(request: HttpRequest) -> OnboardingApplication | None:

@@ -21,9 +21,9 @@ from marketplace.timeutils import china_date
 from vendors.forms import DocumentForm
 from vendors.models import ServiceCommitment, Vendor
 from vendors.models.duties import SERVICE_HOURS_END, SERVICE_HOURS_START
+from vendors.pages import vendor_page
 from vendors.selectors import agreement_in_force, agreement_signature, documents_for_vendor
 from vendors.services import agreement_sign, document_replace, service_commitment_save
-from vendors.views import vendor_page
 
 # Applicants upload on the onboarding page; a vendor that left replaces nothing.
 CLOSED_FOR_REPLACEMENT = (Vendor.Status.APPLYING, Vendor.Status.EXITED, Vendor.Status.EVICTED)
