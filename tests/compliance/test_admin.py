@@ -195,7 +195,8 @@ def test_version_that_judged_a_case_is_frozen(client):
     case = reported_case(code="SPAM_AD")
     login(client, lead())
     url = reverse("admin:compliance_violationversion_change", args=[case.violation_version_id])
-    assert 'name="level"' not in client.get(url).content.decode()
+    page = client.get(url)
+    assert page.status_code == 200 and 'name="level"' not in page.content.decode()
 
 
 def test_case_page_shows_buttons_and_log(client):

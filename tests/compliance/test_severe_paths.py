@@ -91,7 +91,9 @@ def test_ms_8_3_vendor_admin_bulk_actions_offer_no_eviction(client):
     vendor = paid_vendor()
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     changelist = reverse("admin:vendors_vendor_changelist")
-    page = client.get(changelist, **EN).content.decode()
+    response = client.get(changelist, **EN)
+    assert response.status_code == 200
+    page = response.content.decode()
     assert "evict" not in page.lower().split('name="action"')[-1].split("</select>")[0]
     for action in ("do_evict", "evict", "do_ban"):
         client.post(
@@ -112,7 +114,8 @@ def test_ms_8_3_vendor_page_links_to_a_penalty_case_for_compliance_only(client):
         assert link in client.get(change, **EN).content.decode()
     for user in (role_user(roles.FINANCE), role_user(roles.ONBOARDING_REVIEWER)):
         client.force_login(user)
-        assert link not in client.get(change, **EN).content.decode()
+        page = client.get(change, **EN)
+        assert page.status_code == 200 and link not in page.content.decode()
 
 
 # --- the two-person path, whichever page starts it ----------------------------------------
@@ -141,6 +144,7 @@ def test_ms_8_3_eviction_from_the_vendor_page_needs_a_second_lead_and_hides_ever
     untouched(vendor)
     # The proposer sees no approve button; a direct POST is refused with the message.
     page = client.get(reverse("admin:compliance_penaltycase_change", args=[case.pk]), **EN)
+    assert page.status_code == 200
     assert action_url(case, "approve") not in page.content.decode()
     refused = client.post(action_url(case, "approve"), {"reason": "me", "confirm": "1"}, **EN)
     assert "another compliance lead" in refused.content.decode()
@@ -207,6 +211,7 @@ def test_ms_8_3_lifting_a_waiting_proposal_is_refused_to_everyone_but_a_lead(cli
     assert ban.lifted_at is None and case.status == CaseStatus.PENDING_APPROVAL
     client.force_login(reviewer())
     page = client.get(reverse("admin:compliance_appliedmeasure_change", args=[ban.pk]), **EN)
+    assert page.status_code == 200
     assert measure_lift_url(ban) not in page.content.decode()
 
 

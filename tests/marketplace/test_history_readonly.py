@@ -275,7 +275,7 @@ def _garbage_version_ids_are_not_found(world):
     ):
         assert client.get(url).status_code == 404, url
     for url in ("/admin/vendors/vendor/zz/history/1/", "/admin/vendors/vendor/1/history/zz/"):
-        assert client.post(url).status_code in (403, 404), url
+        assert client.post(url).status_code == 404, url
 
 
 # --- the deposit ledger (append-only) -------------------------------------------------------
@@ -329,7 +329,7 @@ def test_deposit_ledger_entry_cannot_be_changed_anywhere(ledger):
         response = client.post(
             base, {"action": "delete_selected", "_selected_action": [entry.pk], "post": "yes"}
         )
-        assert response.status_code in (200, 302)
+        assert response.status_code == 302
         shown = [str(m) for m in response.wsgi_request._messages] if response.status_code else []
         assert shown, f"{who}: bulk delete answered without a message"
         assert _ledger_state() == before, f"{who}: the ledger changed"

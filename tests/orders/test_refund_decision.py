@@ -340,7 +340,7 @@ def test_ms_5_1_vendor_user_gets_no_approve_door(client):
     for method in (client.get, client.post):
         response = method(do_url(refund, "approve"), {"reason": "mine"})
         assert response.status_code == 302 and "/admin/login/" in response.url
-    assert client.post(do_url(refund, "approve"), {"reason": "x"}).status_code != 200
+    assert client.post(do_url(refund, "approve"), {"reason": "x"}).status_code == 302
     refund.refresh_from_db()
     assert refund.status == Refund.Status.VENDOR_DISPUTED
 
@@ -359,8 +359,8 @@ def test_ms_5_1_arbitrator_cannot_pay_and_decided_refund_is_not_decided_again(ar
 def test_unknown_action_or_record_is_404_not_500(arbitrator):
     refund = disputed(make_order(amount="100.00"), "100.00")
     assert arbitrator.get(do_url(refund, "evict")).status_code == 404
-    assert arbitrator.get("/admin/orders/refund/999999/do/approve/").status_code in (302, 404)
-    assert arbitrator.get("/admin/orders/refund/abc/do/approve/").status_code in (302, 404)
+    assert arbitrator.get("/admin/orders/refund/999999/do/approve/").status_code == 404
+    assert arbitrator.get("/admin/orders/refund/abc/do/approve/").status_code == 404
 
 
 def test_ms_5_1_bulk_approve_page_shows_the_facts_too(arbitrator):

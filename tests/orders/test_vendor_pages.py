@@ -86,7 +86,8 @@ def test_another_vendors_refund_ids_give_404(client, vendor_a, vendor_b):
     )
     theirs.refresh_from_db()
     assert theirs.status == Refund.Status.REQUESTED
-    assert b"SF-B" not in client.get("/vendor/orders/refunds/").content
+    page = client.get("/vendor/orders/refunds/")
+    assert page.status_code == 200 and b"SF-B" not in page.content
 
 
 def test_non_vendor_users_are_refused(client, admin_user):

@@ -303,6 +303,7 @@ def test_ms_3_1_approve_action_on_the_list_reports_a_count_not_the_list(client):
 
     response = client.post(url, {**data, "reason": "ok"}, follow=True, **EN)
 
+    assert response.redirect_chain == [(url, 302)] and response.status_code == 200
     messages = [str(m) for m in response.context["messages"]]
     assert messages == [
         f"{application}: not done, 5 items are missing or failed (listed on its page)."

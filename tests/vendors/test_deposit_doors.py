@@ -65,6 +65,7 @@ def test_ms_7_no_door_reverses_a_violation_deduction_but_revoking_the_case(clien
     finance = role_user(roles.FINANCE)
     client.force_login(finance)
     page = client.get(reverse("admin:vendors_depositentry_change", args=[entry.pk]), **EN)
+    assert page.status_code == 200
     assert reverse_url(entry) not in page.content.decode()
     for user in (finance, UserFactory(is_staff=True, is_superuser=True), lead(), reviewer()):
         client.force_login(user)
