@@ -121,11 +121,6 @@ def products_awaiting_review() -> QuerySet[Product]:
     )
 
 
-def listed_products() -> QuerySet[Product]:
-    """Products on sale (MS-4.1.1): listed. Visibility to buyers is `searchable` on top."""
-    return Product.objects.filter(status=Product.Status.LISTED).select_related("vendor", "category")
-
-
 def open_revision(*, product: Product) -> ProductRevision | None:
     return product.revisions.filter(status__in=ProductRevision.OPEN_STATUSES).first()
 

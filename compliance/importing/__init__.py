@@ -20,7 +20,7 @@ background task and `manage.py import_penalty_cases`. One module per concern:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -95,10 +95,6 @@ def import_cases(
     reason = _("Imported from %(file)s") % {"file": filename or "file"}
     report.written = write_rows(new_rows, actor=actor, job=job, reason=reason)
     return report
-
-
-def iter_messages(report: ImportReport) -> Iterable[str]:
-    yield from report.error_messages()
 
 
 # --- the preview, the template and the formats the import page states ----------------------

@@ -819,11 +819,3 @@ def penalty_case_close(*, case_id: int, at: dt.datetime, actor: Any = None) -> b
         save_audited(case, actor=actor, reason=reason, update_fields=["status", "closed_at"])
         _event(case, action="close", actor=actor, reason=reason, before=before, at=at)
     return True
-
-
-def penalty_cases_close_due(*, at: dt.datetime | None = None, actor: Any = None) -> int:
-    """Close applied or upheld cases whose measures have all run their course. Measures
-    without an end (shielded content, eviction) stay in force; the case is still closed."""
-    moment = at or timezone.now()
-    due = list(penalty_cases_due_to_close(at=moment).values_list("pk", flat=True))
-    return sum(penalty_case_close(case_id=pk, at=moment, actor=actor) for pk in due)

@@ -16,6 +16,7 @@ from compliance.models import (
     CaseStatus,
     MeasureKind,
     PenaltyCase,
+    SweepRule,
     ViolationMeasure,
     ViolationVersion,
 )
@@ -24,7 +25,6 @@ from compliance.services.penalties import (
     penalty_appeal,
     penalty_apply,
     penalty_approve,
-    penalty_cases_close_due,
     penalty_confirm,
     penalty_dismiss,
     penalty_measure_add,
@@ -34,6 +34,7 @@ from compliance.services.penalties import (
     penalty_uphold,
 )
 from marketplace.exceptions import PermissionDenied, StateConflict, ValidationFailed
+from compliance.sweep.runner import run_rule_now
 from tests.compliance.factories import (
     confirmed_case,
     lead,
@@ -189,8 +190,15 @@ def test_uphold_keeps_measures_and_case_closes_when_they_end():
     assert raised.value.code == "permission_denied"
     case = penalty_uphold(case=case, actor=lead(), reason="no proof")
     assert case.status == CaseStatus.UPHELD
-    assert penalty_cases_close_due(at=start + dt.timedelta(days=14)) == 0
-    assert penalty_cases_close_due(at=start + dt.timedelta(days=15)) == 1
+    # The sweep's rule closes it once the 15-day measure has run its course, not before.
+    run_rule_now(
+        SweepRule.PENALTY_CASE_CLOSE, vendor_id=case.vendor_id, at=start + dt.timedelta(days=14)
+    )
+    case.refresh_from_db()
+    assert case.status == CaseStatus.UPHELD
+    run_rule_now(
+        SweepRule.PENALTY_CASE_CLOSE, vendor_id=case.vendor_id, at=start + dt.timedelta(days=15)
+    )
     case.refresh_from_db()
     assert case.status == CaseStatus.CLOSED
 
