@@ -64,6 +64,7 @@ from catalog.services import (
 from catalog.services.products import EDITABLE_STATUSES
 from catalog.visibility import hidden_reasons
 from marketplace.admin_actions import MESSAGES_PER_OBJECT, reason_action, transition_check
+from marketplace.admin_readonly import ReadOnlyTabularInline
 from marketplace.exceptions import DomainError
 from marketplace.files import file_link
 from marketplace.history_admin import SimpleHistoryAdmin
@@ -158,39 +159,23 @@ class SpecificationInline(admin.TabularInline):
         )
 
 
-class RevisionInline(admin.TabularInline):
+class RevisionInline(ReadOnlyTabularInline):
     model = ProductRevision
     fields = ["number", "title", "status", "rejection_reason", "created_at", "published_at"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = True
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class SecurityReviewInline(admin.TabularInline):
+class SecurityReviewInline(ReadOnlyTabularInline):
     """The product's review history, linking to each review's page."""
 
     model = SecurityReview
     fields = ["started_at", "revision", "reviewer", "outcome", "rejection_reason", "decided_at"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = True
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).select_related("revision", "reviewer")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class CatalogAdminMedia:

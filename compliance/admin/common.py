@@ -10,7 +10,6 @@ from contextvars import ContextVar
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -27,6 +26,7 @@ from compliance.models import (
     ViolationType,
     ViolationVersion,
 )
+from marketplace.admin_readonly import ReadOnlyTabularInline
 from marketplace.money import format_cny
 
 S = CaseStatus
@@ -218,15 +218,7 @@ def html_list(items: Iterable[Any]) -> SafeString:
 # --- inlines --------------------------------------------------------------------------------
 
 
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+ReadOnlyInline = ReadOnlyTabularInline  # the compliance admin's name for it
 
 
 def violation_rows() -> list[tuple[ViolationType, ViolationVersion | None]]:

@@ -28,23 +28,15 @@ from compliance.models import (
     SweepRun,
     VendorNotification,
 )
+from marketplace.admin_readonly import ReadOnlyAdminMixin
 from marketplace.history_admin import SimpleHistoryAdmin
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Records written by the sweep only: viewable, never added, changed or deleted by hand."""
 
     class Media:
         css = {"all": ("compliance/admin.css",)}
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class FlaggedFilter(admin.SimpleListFilter):

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Specification
 from marketplace.admin_lists import ScaledListMixin
+from marketplace.admin_readonly import ReadOnlyTabularInline
 from marketplace.history_admin import SimpleHistoryAdmin
 from marketplace.money import ZERO, format_cny, to_money
 from orders.admin.display import TIMES_NOTE, china_time, money, percent
@@ -73,7 +74,7 @@ class ChannelFilter(admin.SimpleListFilter):
         return queryset.filter(channel=self.value()) if self.value() else queryset
 
 
-class RefundInline(admin.TabularInline):
+class RefundInline(ReadOnlyTabularInline):
     model = Refund
     fields = [
         "external_id",
@@ -84,30 +85,20 @@ class RefundInline(admin.TabularInline):
         "approved_amount_cny",
     ]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = True
 
     requested_at_china = china_time(Refund, "requested_at")
     amount_requested_cny = money(Refund, "amount_requested", _("amount asked"))
     approved_amount_cny = money(Refund, "approved_amount", _("amount approved"))
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
-
-class DeliveryFailureInline(admin.TabularInline):
+class DeliveryFailureInline(ReadOnlyTabularInline):
     model = DeliveryFailure
     fields = ["failed_at_china", "reason", "repaired_at_china"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
 
     failed_at_china = china_time(DeliveryFailure, "failed_at")
     repaired_at_china = china_time(DeliveryFailure, "repaired_at")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Order)

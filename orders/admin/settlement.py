@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.admin_actions import ReasonForm
+from marketplace.admin_readonly import ReadOnlyAdminMixin, ReadOnlyTabularInline
 from marketplace.history_admin import SimpleHistoryAdmin
 from marketplace.money import AmountFormField
 from orders.admin.display import EMPTY, TIMES_NOTE, admin_link, china_time, cny, money
@@ -79,10 +80,8 @@ class PaymentForm(ReasonForm):
     reference = forms.CharField(label=_("Payment reference"), max_length=64)
 
 
-class StatementLineInline(admin.TabularInline):
+class StatementLineInline(ReadOnlyTabularInline):
     model = StatementLine
-    extra = 0
-    can_delete = False
     fields = ["kind", "source", "occurred_at_china", "gross", "fee", "net", "fee_invoice_handling"]
     readonly_fields = fields
     verbose_name_plural = _("lines")
@@ -94,12 +93,6 @@ class StatementLineInline(admin.TabularInline):
             .get_queryset(request)
             .select_related("order", "refund", "clawback", "adjustment__source_statement__vendor")
         )
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description=_("order, refund or clawback"))
     def source(self, line: StatementLine):
@@ -344,7 +337,9 @@ class StatementAdmin(TransitionActionsMixin, SimpleHistoryAdmin):
 
 
 @admin.register(StatementAdjustment)
-class StatementAdjustmentAdmin(SimpleHistoryAdmin):
+class StatementAdjustmentAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    """Adjustments are made by resolving a dispute (`statement_resolve_dispute`); read here."""
+
     list_display = ["source_statement", "amount_cny", "created_at_china", "created_by", "carried"]
     list_select_related = ["source_statement__vendor", "created_by"]
     fields = [
@@ -363,12 +358,3 @@ class StatementAdjustmentAdmin(SimpleHistoryAdmin):
     def carried(self, obj: StatementAdjustment):
         line = StatementLine.objects.filter(adjustment=obj).select_related("statement").first()
         return admin_link(line.statement) if line else _("the next statement")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # made by resolving a dispute
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

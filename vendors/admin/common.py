@@ -52,19 +52,6 @@ def expiring_documents_subquery(vendor_ref: str = "pk"):
     )
 
 
-class ReadOnlyAdminMixin:
-    """Rows written only by services: viewable, never added, changed or deleted here."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 class NoDeleteMixin:
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -14,10 +14,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.admin_readonly import ReadOnlyAdminMixin
 from marketplace.exceptions import DomainError
 from marketplace.history_admin import SimpleHistoryAdmin
 from vendors.admin import display
-from vendors.admin.common import NoDeleteMixin, ReadOnlyAdminMixin
+from vendors.admin.common import NoDeleteMixin
 from vendors.admin.display import (
     CSS,
     EMPTY,

@@ -7,8 +7,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.admin_readonly import ReadOnlyAdminMixin
 from marketplace.history_admin import SimpleHistoryAdmin
-from vendors.admin.common import NoDeleteMixin, ReadOnlyAdminMixin
+from vendors.admin.common import NoDeleteMixin
 from vendors.admin.display import china
 from vendors.models import AgreementSignature, AgreementVersion, ServiceCommitment
 from vendors.selectors import agreement_in_force

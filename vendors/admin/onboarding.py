@@ -16,9 +16,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from marketplace.admin_readonly import ReadOnlyAdminMixin
 from marketplace.exceptions import DomainError
 from marketplace.history_admin import SimpleHistoryAdmin
-from vendors.admin.common import NoDeleteMixin, ReadOnlyAdminMixin, today
+from vendors.admin.common import NoDeleteMixin, today
 from vendors.admin.display import (
     CSS,
     china,
