@@ -75,6 +75,11 @@ def transition_check(name: str, user: Any) -> Check:
     return check
 
 
+def record_line(obj: Model, text: str) -> str:
+    """ "<record>: <what happened>", with the colon of the reader's language."""
+    return gettext("%(object)s: %(text)s") % {"object": obj, "text": text}
+
+
 def error_text(exc: DomainError | ValidationError) -> str:
     """One line people read for a refused change."""
     if isinstance(exc, ValidationError):
@@ -118,7 +123,7 @@ def reason_action(
         (ready.append(obj) if ok else skipped.append((obj, why)))
     if not ready:
         for obj, why in skipped:
-            modeladmin.message_user(request, f"{obj}: {why}", messages.ERROR)
+            modeladmin.message_user(request, record_line(obj, why), messages.ERROR)
         return None
     bound = request.POST if "apply" in request.POST else None
     form = form_class(bound, **(form_kwargs or {}))
@@ -128,11 +133,11 @@ def reason_action(
             try:
                 apply(obj, form.cleaned_data)
             except (DomainError, ValidationError) as exc:
-                modeladmin.message_user(request, f"{obj}: {error_text(exc)}", messages.ERROR)
+                modeladmin.message_user(request, record_line(obj, error_text(exc)), messages.ERROR)
             else:
                 succeeded.append(done(obj) if done else str(obj))
         for obj, why in skipped:
-            modeladmin.message_user(request, f"{obj}: {why}", messages.ERROR)
+            modeladmin.message_user(request, record_line(obj, why), messages.ERROR)
         if done and len(succeeded) <= MESSAGES_PER_OBJECT:
             for text in succeeded:
                 modeladmin.message_user(request, text, messages.SUCCESS)
@@ -148,7 +153,7 @@ def reason_action(
         **modeladmin.admin_site.each_context(request),
         "title": title,
         "objects": ready,
-        "skipped": skipped,
+        "skipped": [record_line(obj, why) for obj, why in skipped],
         "form": form,
         "action": request.POST.get("action"),
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
