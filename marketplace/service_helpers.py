@@ -12,10 +12,10 @@ permission first only to decide what to offer.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from django.db import models
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed, has_transition_perm
 
@@ -71,17 +71,17 @@ def run_transition(obj: models.Model, name: str, *, actor: Any, **kwargs: Any) -
     return method(**kwargs)
 
 
-def lock_rows(model: type[M], pks: Iterable[Any]) -> dict[Any, M]:
-    """Lock rows of `model` (PostgreSQL row locks, only the rows themselves) in primary-key
-    order and return them by primary key.
+def lock_in_pk_order(queryset: QuerySet[M], *, no_key: bool = False) -> QuerySet[M]:
+    """The rows of `queryset` locked (PostgreSQL row locks, only the rows themselves) in
+    primary-key order.
 
     Every service that locks more than one row of a table goes through here: two
     transactions that lock the same rows always take them in the same order, so they queue
-    instead of deadlocking. Callers must be inside `transaction.atomic()`.
+    instead of deadlocking. `no_key` takes FOR NO KEY UPDATE, which leaves inserts of rows
+    that refer to these ones free (the sweep's batches). Evaluate it inside
+    `transaction.atomic()`.
     """
-    wanted = sorted(set(pks))
-    rows = model.objects.select_for_update(of=("self",)).filter(pk__in=wanted).order_by("pk")
-    return {row.pk: row for row in rows}
+    return queryset.select_for_update(of=("self",), no_key=no_key).order_by("pk")
 
 
 def lock_row(model: type[M], pk: Any) -> M:

@@ -22,7 +22,7 @@ from catalog.services.common import (
 from marketplace.audit import create_audited, save_audited
 from marketplace.exceptions import ValidationFailed
 from marketplace.outbox import EventKind, event_emit, event_emit_many
-from marketplace.service_helpers import lock_row, require_reason, run_transition
+from marketplace.service_helpers import lock_in_pk_order, lock_row, require_reason, run_transition
 from vendors.models import Category, Vendor
 
 # Content may be edited in place only while nobody buys or reviews it.
@@ -236,9 +236,9 @@ def products_delist_bulk(
         # NO KEY: orders and refunds inserted meanwhile check their product FK with FOR KEY
         # SHARE, which a plain FOR UPDATE would block for the whole bulk delist.
         products = list(
-            Product.objects.select_for_update(of=("self",), no_key=True)
-            .filter(pk__in=ids, status=Product.Status.LISTED)
-            .order_by("pk")
+            lock_in_pk_order(
+                Product.objects.filter(pk__in=ids, status=Product.Status.LISTED), no_key=True
+            )
         )
         if not products:
             return []

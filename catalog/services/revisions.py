@@ -18,7 +18,7 @@ from catalog.services.common import (
 )
 from marketplace.audit import create_audited, save_audited
 from marketplace.exceptions import ValidationFailed
-from marketplace.service_helpers import lock_row, run_transition
+from marketplace.service_helpers import lock_in_pk_order, lock_row, run_transition
 from vendors.models import Vendor
 
 
@@ -117,9 +117,7 @@ def revision_publish(*, revision: ProductRevision, product: Product, actor: Any)
         (s.name, s.price, s.billing_period, s.is_trial)
         for s in clean_specs(kind=product.kind, specs=revision_specs(revision))
     }
-    current = list(
-        product.specifications.select_for_update(of=("self",)).filter(active=True).order_by("pk")
-    )
+    current = list(lock_in_pk_order(product.specifications.filter(active=True)))
     kept = set()
     for spec in current:
         key = (spec.name, spec.price, spec.billing_period, spec.is_trial)

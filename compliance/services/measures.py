@@ -45,7 +45,7 @@ from marketplace.audit import save_audited
 from marketplace.exceptions import PermissionDenied, ValidationFailed
 from marketplace.money import to_money
 from marketplace.outbox import EventKind, event_emit_many
-from marketplace.service_helpers import lock_row, require_reason
+from marketplace.service_helpers import lock_in_pk_order, lock_row, require_reason
 from vendors.models import Store, Vendor
 
 K = MeasureKind
@@ -275,9 +275,9 @@ def measures_lift_bulk(
     if not ids:
         return []
     locked = list(
-        AppliedMeasure.objects.select_for_update(of=("self",), no_key=True)
-        .filter(pk__in=ids, lifted_at__isnull=True)
-        .order_by("pk")
+        lock_in_pk_order(
+            AppliedMeasure.objects.filter(pk__in=ids, lifted_at__isnull=True), no_key=True
+        )
     )
     _stamp_lifted(locked, at=at, actor=actor, reason=reason, at_end=at_end)
     return locked
@@ -346,12 +346,10 @@ def measures_execute_due(
 
 
 def _execute_due(vendor_ids: list[int], at: dt.datetime, actor: Any) -> None:
-    due = (
+    due = lock_in_pk_order(
         AppliedMeasure.objects.in_force(at)
-        .select_for_update(of=("self",))
         .filter(vendor_id__in=vendor_ids, kind__in=ONE_SHOT_KINDS, executed_at__isnull=True)
         .select_related("vendor", "created_by", "approved_by")
-        .order_by("pk")
     )
     delist_all = [m for m in due if m.kind == K.DELIST_SAAS_PRODUCTS]
     # Eviction first: a vendor that leaves owes no top-up of what is then deducted
@@ -447,10 +445,9 @@ def vendor_state_recompute(
         # merely reference the vendor (an order, a delivery failure) can still be inserted
         # while a sweep's batch holds thousands of vendors (issue 11).
         vendors = list(
-            Vendor.objects.select_for_update(of=("self",), no_key=True)
-            .filter(pk__in=ids)
-            .order_by("pk")
-            .values_list("pk", *VENDOR_FIELDS)
+            lock_in_pk_order(Vendor.objects.filter(pk__in=ids), no_key=True).values_list(
+                "pk", *VENDOR_FIELDS
+            )
         )
         previous: dict[str, dict[int, tuple]] = {"stores": {}, "products": {}}
         vendor_changes, store_changes, product_changes = (

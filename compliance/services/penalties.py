@@ -50,7 +50,13 @@ from compliance.services.measures import (
 from marketplace.audit import save_audited
 from marketplace.exceptions import PermissionDenied, StateConflict, ValidationFailed
 from marketplace.money import to_money
-from marketplace.service_helpers import lock_row, require_perm, require_reason, run_transition
+from marketplace.service_helpers import (
+    lock_in_pk_order,
+    lock_row,
+    require_perm,
+    require_reason,
+    run_transition,
+)
 from marketplace.timeutils import china_date
 from vendors.models import Vendor
 from vendors.validators import validate_document_file
@@ -751,7 +757,7 @@ def penalty_revoke(*, case: PenaltyCase, actor: Any, reason: str) -> PenaltyCase
         before = case.status
         run_transition(case, "revoke", actor=actor)
         lifted, reversed_refs, kept = [], [], []
-        for measure in case.measures.select_for_update(of=("self",)).order_by("pk"):
+        for measure in lock_in_pk_order(case.measures.all()):
             if measure.kind == MeasureKind.DEDUCT_DEPOSIT and measure.executed_at:
                 try:
                     reversed_refs.append(

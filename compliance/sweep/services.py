@@ -12,6 +12,7 @@ from compliance.services.history import history_copy_rows
 from compliance.sweep.selectors import notifications_for_vendor
 from marketplace.audit import save_audited
 from marketplace.exceptions import NotFound
+from marketplace.service_helpers import lock_in_pk_order
 
 
 def notification_mark_read(*, notification_id: int, actor: Any) -> VendorNotification:
@@ -46,7 +47,7 @@ def notifications_mark_all_read(*, actor: Any, rule_id: str = "") -> int:
         unread = notifications_for_vendor(user=actor).filter(read_at__isnull=True)
         if rule_id:
             unread = unread.filter(rule_id=rule_id)
-        locked = unread.select_for_update(of=("self",)).order_by("pk")
+        locked = lock_in_pk_order(unread)
         ids = list(locked.values_list("pk", flat=True))
         if not ids:
             return 0

@@ -26,6 +26,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from marketplace.money import ZERO, to_money
 from marketplace.outbox import event_emit_many
+from marketplace.service_helpers import lock_in_pk_order
 from orders.models import (
     Clawback,
     Order,
@@ -76,10 +77,9 @@ def orders_refund_on_exit(
         return []
     user = actor if getattr(actor, "pk", None) else None
     orders = list(
-        Order.objects.select_for_update(of=("self",))
-        .filter(vendor_id__in=list(exits), status__in=Order.UNFINISHED)
-        .order_by("pk")
-        .only(
+        lock_in_pk_order(
+            Order.objects.filter(vendor_id__in=list(exits), status__in=Order.UNFINISHED)
+        ).only(
             "pk",
             "vendor_id",
             "external_id",
@@ -103,9 +103,7 @@ def orders_refund_on_exit(
     )
     # Requests still in negotiation are superseded: the exit refund pays all that is left.
     open_requests = list(
-        Refund.objects.select_for_update(of=("self",))
-        .filter(order_id__in=ids, status__in=Refund.OPEN)
-        .order_by("pk")
+        lock_in_pk_order(Refund.objects.filter(order_id__in=ids, status__in=Refund.OPEN))
     )
     superseded = "MS-8.4.1: superseded by the full refund on the vendor's exit"
     for request in open_requests:

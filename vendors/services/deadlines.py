@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 
 from marketplace.audit import save_audited
+from marketplace.service_helpers import lock_in_pk_order
 from marketplace.workcalendar import Deadline, WorkCalendar
 from vendors.models import DepositRefund, TopUpObligation
 from vendors.services.deposit import REFUND_WORKING_DAYS, TOP_UP_WORKING_DAYS
@@ -39,18 +40,12 @@ def deposit_deadlines_recompute(*, actor: Any, reason: str) -> list[DeadlineMove
     with transaction.atomic():
         # Locked in primary-key order; a top-up that closes an obligation meanwhile writes
         # other fields, and a closed obligation keeps its due time (nothing is owed any more).
-        obligations = (
-            TopUpObligation.objects.select_for_update(of=("self",))
-            .filter(closed_at=None)
-            .order_by("pk")
-        )
+        obligations = lock_in_pk_order(TopUpObligation.objects.filter(closed_at=None))
         for obligation in obligations:
             deadline = calendar.deadline_after(obligation.opened_at, TOP_UP_WORKING_DAYS)
             moves.append(_recompute(obligation, deadline, actor=actor, reason=reason))
-        refunds = (
-            DepositRefund.objects.select_for_update(of=("self",))
-            .filter(status=DepositRefund.Status.RECEIPT_RECEIVED)
-            .order_by("pk")
+        refunds = lock_in_pk_order(
+            DepositRefund.objects.filter(status=DepositRefund.Status.RECEIPT_RECEIVED)
         )
         for refund in refunds:
             assert refund.receipt_received_at is not None

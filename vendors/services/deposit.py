@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from marketplace.audit import save_audited
 from marketplace.exceptions import PermissionDenied, StateConflict, ValidationFailed
 from marketplace.money import ZERO
-from marketplace.service_helpers import lock_row, require_reason
+from marketplace.service_helpers import lock_in_pk_order, lock_row, require_reason
 from marketplace.timeutils import china_date
 from marketplace.workcalendar import WorkCalendar
 from vendors import deduction_refs, exit_checks
@@ -101,10 +101,8 @@ def _close_obligations_if_whole(
     if not position.whole:
         return 0
     closed = 0
-    for obligation in (
-        TopUpObligation.objects.select_for_update(of=("self",))
-        .filter(vendor=vendor, closed_at__isnull=True)
-        .order_by("pk")
+    for obligation in lock_in_pk_order(
+        TopUpObligation.objects.filter(vendor=vendor, closed_at__isnull=True)
     ):
         obligation.closed_at = at
         obligation.closed_by = entry
