@@ -10,12 +10,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from django_fsm import can_proceed
 
 from compliance.models import PenaltyCase
 from compliance.selectors import cases_for_vendor, measures_in_force
 from compliance.services.penalties import penalty_appeal
 from marketplace.exceptions import DomainError
+from marketplace.service_helpers import transition_allowed
 from vendors.pages import vendor_page
 from vendors.validators import validate_document_file
 
@@ -61,7 +61,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = _own_case(request, pk)
     form = None
-    if can_proceed(case.appeal):
+    if transition_allowed(case, "appeal", None):
         form = AppealForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data

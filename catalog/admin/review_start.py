@@ -11,11 +11,11 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django_fsm import has_transition_perm
 
 from catalog.admin.display import china_time, waiting_text
 from catalog.models import REVIEW_PERMISSION, Product, ProductRevision, SecurityReview
 from catalog.selectors import open_security_review, review_waiting_since
+from marketplace.service_helpers import transition_allowed
 
 
 def waiting_revision(product: Product) -> ProductRevision | None:
@@ -28,8 +28,8 @@ def may_start_review(user: Any, product: Product, revision: ProductRevision | No
     if not user.has_perm(REVIEW_PERMISSION):
         return False
     if product.status == Product.Status.SUBMITTED:
-        return has_transition_perm(product.start_review, user)
-    return revision is not None and has_transition_perm(revision.start_review, user)
+        return transition_allowed(product, "start_review", user)
+    return revision is not None and transition_allowed(revision, "start_review", user)
 
 
 def started_message(review: SecurityReview) -> str:

@@ -25,7 +25,6 @@ from django.utils.http import content_disposition_header
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, override
-from django_fsm import can_proceed
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
@@ -81,6 +80,7 @@ from marketplace.admin_actions import ReasonForm
 from marketplace.exceptions import DomainError
 from marketplace.history_admin import SimpleHistoryAdmin
 from marketplace.money import AmountFormField
+from marketplace.service_helpers import transition_allowed
 
 # --- forms ----------------------------------------------------------------------------------
 
@@ -152,7 +152,7 @@ class CaseAction:
 
     def allowed(self, case: PenaltyCase) -> bool:
         if isinstance(self.state, str):
-            return can_proceed(getattr(case, self.state))
+            return transition_allowed(case, self.state, None)
         return self.state(case)
 
 

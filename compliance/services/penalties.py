@@ -19,7 +19,6 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import can_proceed
 
 from catalog.models import Product
 from compliance.models import (
@@ -56,6 +55,7 @@ from marketplace.service_helpers import (
     require_perm,
     require_reason,
     run_transition,
+    transition_allowed,
 )
 from marketplace.timeutils import china_date
 from vendors.models import Vendor
@@ -814,7 +814,7 @@ def penalty_case_close(*, case_id: int, at: dt.datetime, actor: Any = None) -> b
     (any more): another run closed it, or a measure was added meanwhile."""
     with transaction.atomic():
         case = _lock(case_id)
-        if not can_proceed(case.close):
+        if not transition_allowed(case, "close", None):
             return False
         if case.measures.filter(open_measures_q(at)).exists():
             return False
