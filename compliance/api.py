@@ -69,5 +69,5 @@ class ComplaintCreateView(ServiceAPIView):
     def post(self, request: Request) -> Response:
         data = self.valid(ComplaintCreateIn, request)
         order = selectors.order_for_caller(caller=request.user, pk=data.pop("order_id"))
-        complaint, created = complaint_record(order=order, caller=request.user, **data)
+        complaint, created = complaint_record(order=order, actor=request.user, **data)
         return Response(ComplaintOut(complaint).data, status=created_or_ok(created))

@@ -5,9 +5,10 @@ Where permissions are checked (one rule for every app, docs/decisions/platform.m
 service that makes a change checks that its `actor` may make it. A transition's permission is
 the `permission=` on the model's `@transition`, checked by `run_transition`; a change that is
 not a transition calls `require_perm`. `actor=None` is the platform acting under a rule (the
-compliance sweep, a receiver of a domain signal, a service account of the REST API, whose
-token's scopes the API view checked). Admin actions and vendor pages check the same
-permission first only to decide what to offer.
+compliance sweep, a receiver of a domain signal). A REST API service account is authorised by
+its token's scopes, which the API view checks; the orders services name it in the audit
+reason and pass no person on. Admin actions and vendor pages check the same permission first
+only to decide what to offer.
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ class OrderCreateView(ServiceAPIView):
         data = self.valid(OrderCreateIn, request)
         order, created = services.order_create(
             channel=request.user.channel,
-            caller=request.user,
+            actor=request.user,
             # The reference data the authentication checked (one stamp read per request).
             refdata=request.auth if isinstance(request.auth, RefData) else None,
             **data,
@@ -98,7 +98,7 @@ class OrderDeliveryView(ServiceAPIView):
     def post(self, request: Request, pk: int) -> Response:
         order = selectors.order_for_caller(caller=request.user, pk=pk)
         data = self.valid(DeliveryIn, request)
-        order = services.order_report_delivery(order=order, caller=request.user, **data)
+        order = services.order_report_delivery(order=order, actor=request.user, **data)
         return Response(OrderOut(order).data)
 
 
@@ -115,7 +115,7 @@ class OrderServiceConfirmationView(ServiceAPIView):
         order = selectors.order_for_caller(caller=request.user, pk=pk)
         data = self.valid(ServiceConfirmationIn, request)
         order = services.order_confirm_service(
-            order=order, at=data["confirmed_at"], caller=request.user, time_field="confirmed_at"
+            order=order, at=data["confirmed_at"], actor=request.user, time_field="confirmed_at"
         )
         return Response(OrderOut(order).data)
 
@@ -135,7 +135,7 @@ class RefundCreateView(ServiceAPIView):
         refund, created = services.refund_request(
             order=order,
             amount_requested=data.pop("amount"),
-            caller=request.user,
+            actor=request.user,
             **data,
         )
         return Response(RefundOut(refund).data, status=created_or_ok(created))
@@ -162,7 +162,7 @@ class InvoiceCreateView(ServiceAPIView):
     def post(self, request: Request) -> Response:
         data = self.valid(InvoiceCreateIn, request)
         order = selectors.order_for_caller(caller=request.user, pk=data.pop("order_id"))
-        invoice, created = services.invoice_request(order=order, caller=request.user, **data)
+        invoice, created = services.invoice_request(order=order, actor=request.user, **data)
         return Response(InvoiceOut(invoice).data, status=created_or_ok(created))
 
 
@@ -267,7 +267,7 @@ class RefundPaymentView(ServiceAPIView):
         refund = selectors.refund_for_caller(caller=request.user, pk=pk)
         data = self.valid(RefundPaymentIn, request)
         refund, _recorded = services.refund_record_payment(
-            refund=refund, paid_at=data["paid_at"], reference=data["reference"], caller=request.user
+            refund=refund, paid_at=data["paid_at"], reference=data["reference"], actor=request.user
         )
         return Response(RefundPaymentOut(refund).data)
 

@@ -41,13 +41,14 @@ def complaint_threshold() -> tuple[int, int]:
 def complaint_record(
     *,
     order: Any,
-    caller: Any,
+    actor: Any,
     external_id: str,
     kind: str,
     occurred_at: dt.datetime,
     description: str = "",
 ) -> tuple[ServiceComplaint, bool]:
     """Record a buyer's complaint against the order's vendor; returns (complaint, created)."""
+    caller = actor  # the storefront's service account (compliance/api.py)
     channel = caller.channel
     external_id = (external_id or "").strip()
     if not external_id:

@@ -1,15 +1,12 @@
 # Issue 11: the stamp of the order API's cached reference data (orders.refdata).
 
-import uuid
-
 from django.db import migrations, models
+
+from orders.reference_data import load_reference_data
 
 
 def create_stamp(apps, schema_editor):
-    stamp = apps.get_model("orders", "RefDataStamp")
-    stamp.objects.using(schema_editor.connection.alias).get_or_create(
-        pk=1, defaults={"value": uuid.uuid4().hex}
-    )
+    load_reference_data(apps, using=schema_editor.connection.alias)
 
 
 class Migration(migrations.Migration):

@@ -15,6 +15,21 @@ from django.utils import timezone
 M = TypeVar("M", bound=models.Model)
 
 
+def split_api_caller(actor: Any) -> tuple[Any, Any]:
+    """(service account, person) of a service's `actor`.
+
+    Every service takes `actor=`: a person (admin, vendor page) or the REST API's service
+    account, which the API view authenticated and scoped. History rows name a person as
+    their user; a service account is no user, so it is named in the reason instead
+    (`reason_with_caller`) and the row's user stays empty.
+    """
+    from orders.models import ServiceAccount  # models import services' helpers too
+
+    if isinstance(actor, ServiceAccount):
+        return actor, None
+    return None, actor
+
+
 def reason_with_caller(reason: str, caller: Any) -> str:
     """History reason for API calls: the user is None, so name the service account."""
     return f"[api:{caller}] {reason}" if caller is not None else reason

@@ -24,9 +24,8 @@ from orders.models import (
     InvoiceType,
     Order,
     RefundHandling,
-    ServiceAccount,
 )
-from orders.services.common import reason_with_caller
+from orders.services.common import reason_with_caller, split_api_caller
 
 __all__ = [
     "InvoicePurpose",
@@ -83,10 +82,10 @@ def invoice_request(
     invoice_type: str,
     title: str = "",
     tax_id: str = "",
-    caller: ServiceAccount | None = None,
     actor: Any = None,
 ) -> tuple[Invoice, bool]:
     """Request an invoice of an order; idempotent on (order, external ID)."""
+    caller, actor = split_api_caller(actor)
     if invoice_type not in InvoiceType.values:
         raise ValidationFailed(_("Unknown invoice type."), code="unknown_invoice_type")
     direction = invoice_direction(sales_mode=order.sales_mode, purpose=purpose)

@@ -18,10 +18,15 @@ from marketplace.service_helpers import lock_row, run_transition
 from marketplace.timeutils import china_date, end_of_day
 from orders import signals
 from orders.exceptions import AmountInvalid, ExternalIdConflict
-from orders.models import DeliveryFailure, Order, RenewalPart, ServiceAccount
+from orders.models import DeliveryFailure, Order, RenewalPart
 from orders.refdata import RefData
 from orders.refdata import current as refdata_current
-from orders.services.common import Precompiled, insert_once_with_history, reason_with_caller
+from orders.services.common import (
+    Precompiled,
+    insert_once_with_history,
+    reason_with_caller,
+    split_api_caller,
+)
 from orders.services.times import require_aware, require_not_before, require_not_future
 from vendors.models import Vendor
 
@@ -226,7 +231,6 @@ def order_create(
     discount_reason: str = "",
     renewal_of: int | None = None,
     renewal_part: str = "",
-    caller: ServiceAccount | None = None,
     actor: Any = None,
     received_at: dt.datetime | None = None,
     refdata: RefData | None = None,
@@ -250,6 +254,7 @@ def order_create(
     the specification with its product, vendor and store, the insert), plus the stamp when
     `refdata` is not given and one per cached table after a reference-data change.
     """
+    caller, actor = split_api_caller(actor)
     require_aware(paid_at, "paid_at")
     require_not_future(paid_at, field="paid_at", received_at=received_at)
     discount_reason = (discount_reason or "").strip()
@@ -377,7 +382,6 @@ def order_report_delivery(
     outcome: str,
     at: dt.datetime,
     reason: str = "",
-    caller: ServiceAccount | None = None,
     actor: Any = None,
     received_at: dt.datetime | None = None,
 ) -> Order:
@@ -390,6 +394,7 @@ def order_report_delivery(
     Ops and manual services start their service on delivery. A failure is only for
     SaaS-delivered orders (MS-4.2): it opens a DeliveryFailure and tells compliance on commit.
     """
+    caller, actor = split_api_caller(actor)
     require_aware(at, "at")
     require_not_future(at, field="at", received_at=received_at)
     order = lock_row(Order, order.pk)
@@ -514,7 +519,6 @@ def order_confirm_service(
     *,
     order: Order,
     at: dt.datetime,
-    caller: ServiceAccount | None = None,
     actor: Any = None,
     reason: str = "service confirmed complete",
     time_field: str = "at",
@@ -526,6 +530,7 @@ def order_confirm_service(
     between the payment and our clock plus the allowed skew; `time_field` is the caller's
     name of it, for the error.
     """
+    caller, actor = split_api_caller(actor)
     require_aware(at, time_field)
     require_not_future(at, field=time_field, received_at=received_at)
     order = lock_row(Order, order.pk)

@@ -35,11 +35,10 @@ from orders.models import (
     Refund,
     RefundEvidence,
     RefundReason,
-    ServiceAccount,
     VendorRefundTerms,
 )
 from orders.refund_amount import RefundInputs, RefundQuote, compute_refund
-from orders.services.common import reason_with_caller
+from orders.services.common import reason_with_caller, split_api_caller
 from orders.services.invoices import invoices_apply_refund
 from orders.services.times import (
     require_aware,
@@ -168,7 +167,6 @@ def refund_request(
     description: str = "",
     evidence: list[str] | None = None,
     requested_at: dt.datetime | None = None,
-    caller: ServiceAccount | None = None,
     actor: Any = None,
     received_at: dt.datetime | None = None,
 ) -> tuple[Refund, bool]:
@@ -182,6 +180,7 @@ def refund_request(
     `received_at` (our clock; given only when seeding past history) and not before the
     latest event already recorded on the order.
     """
+    caller, actor = split_api_caller(actor)
     received_at = received_at or timezone.now()
     requested_at = requested_at or received_at
     require_aware(requested_at, "requested_at")
@@ -559,7 +558,7 @@ def refund_record_payment(
     refund: Refund,
     paid_at: dt.datetime,
     reference: str,
-    caller: ServiceAccount | None = None,
+    actor: Any = None,
     received_at: dt.datetime | None = None,
 ) -> tuple[Refund, bool]:
     """Billing reports that a refund's money was paid back (issue 14). Returns (refund,
@@ -569,6 +568,7 @@ def refund_record_payment(
     finance's own path. A refund already paid under another reference, or marked paid by
     finance, is a 409: billing must not pay twice without somebody looking.
     """
+    caller, actor = split_api_caller(actor)
     reference = (reference or "").strip()
     if not reference:
         raise ValidationFailed(

@@ -7,22 +7,15 @@ import vendors.validators
 from django.conf import settings
 from django.db import migrations, models
 
+from vendors.reference_data import load_first_agreement
+
 
 def first_agreement(apps, schema_editor):
     """MS-3.1.4: the version the rule book names (2023-03-17) is the first in force; vendors
     that accepted it on their application have signed it."""
-    AgreementVersion = apps.get_model("vendors", "AgreementVersion")
     AgreementSignature = apps.get_model("vendors", "AgreementSignature")
     Application = apps.get_model("vendors", "OnboardingApplication")
-    version, _ = AgreementVersion.objects.get_or_create(
-        version="2023-03-17",
-        defaults={
-            "title": "服务商接入协议",
-            "summary": "",
-            "text": "云市场服务商接入协议（2023-03-17 版），与《云市场管理规范》同日生效。",
-            "effective_from": datetime.date(2023, 3, 17),
-        },
-    )
+    version = load_first_agreement(apps, using=schema_editor.connection.alias)
     accepted = Application.objects.filter(agreement_accepted_at__isnull=False).order_by(
         "vendor_id", "agreement_accepted_at"
     )
