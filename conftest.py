@@ -7,25 +7,47 @@ from django.db import connection
 
 
 def pytest_collection_modifyitems(config, items):
-    # Transactional tests flush every table, and with them the rows that data migrations load
-    # (role groups, categories, deposit tiers, kind policies, the violation table). Restoring
-    # the serialized database after each of them, and for all of them, keeps those rows and
-    # keeps flushes from re-running post_migrate into rows the restore then duplicates.
-    for item in items:
-        marker = item.get_closest_marker("django_db")
-        if (
-            marker
-            and marker.kwargs.get("transaction")
-            and not marker.kwargs.get("serialized_rollback")
-        ):
-            kwargs = {**marker.kwargs, "serialized_rollback": True}
-            item.add_marker(pytest.mark.django_db(*marker.args, **kwargs), append=False)
     # Concurrency and locking are proven on PostgreSQL; SQLite serialises writers anyway.
     if connection.vendor != "postgresql":
         skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
         for item in items:
             if "postgres" in item.keywords:
                 item.add_marker(skip)
+
+
+_TRANSACTIONAL_FIXTURES = ("transactional_db", "live_server", "django_db_reset_sequences")
+
+
+def _is_transactional(request) -> bool:
+    """As pytest-django decides it (its `_django_db_helper`): `django_db(transaction=True)`
+    or `reset_sequences=True` (also given positionally), or a transactional fixture."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None:
+        args = dict(zip(("transaction", "reset_sequences"), marker.args, strict=False))
+        args.update(marker.kwargs)
+        if args.get("transaction") or args.get("reset_sequences"):
+            return True
+    return any(name in request.fixturenames for name in _TRANSACTIONAL_FIXTURES)
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request, django_db_blocker):
+    """Transactional tests get the reference data the data migrations load.
+
+    Each transactional test flushes every table when it ends (pytest-django runs them after
+    the others), which re-sends post_migrate (content types, permissions, role groups:
+    marketplace.roles) but not the data migrations. So before each one, after its database
+    is set up, every app's idempotent `load_reference_data()` puts back the categories and
+    deposit tiers, the first agreement, kind policies and fee rate, the order API's stamp and
+    the violation table (see marketplace.reference_data). Other tests run inside a
+    rolled-back transaction on the migrated database and already have them.
+    """
+    if _is_transactional(request):
+        request.getfixturevalue("_django_db_helper")
+        from marketplace.reference_data import load_every_app
+
+        with django_db_blocker.unblock():
+            load_every_app()
 
 
 @pytest.fixture(autouse=True)

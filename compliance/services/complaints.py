@@ -109,9 +109,9 @@ def _open_case_if_due(vendor: Vendor, complaint: ServiceComplaint) -> PenaltyCas
     # Complaints already judged in an earlier case do not count again.
     if window.filter(case__isnull=True).count() < threshold:
         return None
-    violation = ViolationType.objects.filter(code=UNREACHABLE_CODE).first()
-    if violation is None or violation.retired:
-        return None  # the table has no such row: nothing to report (data, not code)
+    violation = ViolationType.objects.get(code=UNREACHABLE_CODE)  # reference data, never deleted
+    if violation.retired:
+        return None  # the rule book no longer has this violation: nothing to report
     count = window.filter(case__isnull=True).count()
     case = case_create(
         reference=f"UNREACHABLE-{vendor.pk}-{complaint.pk}",

@@ -74,7 +74,7 @@ def _open(browser: Browser, url: str) -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_admin_works_under_the_csp(live_server, browser):
     """Issue 8 §3: changelist, change form, autocomplete, date pickers, popup, history."""
     _user("csp-admin", is_staff=True, is_superuser=True)
@@ -125,7 +125,7 @@ def test_admin_works_under_the_csp(live_server, browser):
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_vendor_pages_and_api_docs_work_under_the_csp(live_server, browser):
     """Issue 8 §3: vendor pages (language menu autosubmits without inline script) and
     Swagger UI, which loads its start-up script and the schema from our own origin."""

@@ -4,9 +4,8 @@ checks what the person sees (Chinese texts) and what the database then holds. Ea
 page is saved as a screenshot (tests/browser/conftest.py `save_artifact`).
 
 Debian's Chromium driven by Playwright (sync API) against pytest-django's live server.
-Transactional tests flush the tables and with them the reference data of the data
-migrations (categories, deposit tiers, the violation table, role groups);
-`serialized_rollback` restores it for each test.
+Transactional tests flush the tables; the suite puts the reference data back before each one
+(conftest.py `_reference_data`).
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ expect.set_options(timeout=30_000)  # a loaded 2-core machine: wait long, never 
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 
@@ -200,9 +199,8 @@ def test_ms_5_1_ms_5_2_refund_arbitrator_decides_a_disputed_refund_with_its_fact
     the computed amount with a reason."""
     from orders.models import Refund
     from orders.services import refund_request, refund_vendor_dispute
-    from tests.orders.factories import PAID_AT, ensure_rule_data, make_order
+    from tests.orders.factories import PAID_AT, make_order
 
-    ensure_rule_data()
     arbitrator = staff_user(roles.REFUND_ARBITRATOR, "arbitrator-a")
     order = make_order(billing_period="month", amount="3100.00", external_id="SF-ARB-1")
     asked_at = PAID_AT + dt.timedelta(days=10)  # after the review period: pro rata

@@ -98,7 +98,7 @@ def _notice(vendor, n: int, rule_id: str = "MS-5.8") -> VendorNotification:
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_read_the_dashboard(live_server, page):
     """The vendor reads its deposit (MS-3.1.5 ③), refund rate (MS-5.8) with the chart and its
     table, and its orders in Chinese, with every number present."""
@@ -135,7 +135,7 @@ def test_read_the_dashboard(live_server, page):
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_read_and_clear_the_inbox(live_server, page):
     vendor = paid_vendor("5000.00", name="收件箱测试科技有限公司")
     for n in range(3):

@@ -66,7 +66,7 @@ def _today() -> dt.date:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_ms_6_1_1_replace_a_document(live_server, chromium, width, tmp_path):
     vendor = active_vendor()
     VendorDocument.objects.create(
@@ -100,7 +100,7 @@ def test_ms_6_1_1_replace_a_document(live_server, chromium, width, tmp_path):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_ms_3_1_4_sign_the_agreement(live_server, chromium, width):
     vendor = active_vendor()
     AgreementVersion.objects.get_or_create(
@@ -132,13 +132,9 @@ def test_ms_3_1_4_sign_the_agreement(live_server, chromium, width):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_ms_4_1_2_submit_a_product_with_qualifications(live_server, chromium, width, tmp_path):
     vendor = active_vendor(categories=("saas",))
-    AgreementVersion.objects.get_or_create(
-        version="2023-03-17",
-        defaults={"title": "协议", "text": "全文", "effective_from": dt.date(2023, 3, 17)},
-    )
     product = ProductFactory(
         vendor=vendor,
         category=category("saas"),

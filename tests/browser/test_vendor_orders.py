@@ -13,7 +13,7 @@ from django.utils import timezone
 from orders.models import Refund, RefundEvidence, VendorRefundTerms
 from orders.services import refund_request
 from tests.factories import UserFactory, VendorStaffFactory
-from tests.orders.factories import ensure_rule_data, make_order
+from tests.orders.factories import make_order
 from tests.vendors.factories import PDF
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -65,9 +65,8 @@ def _no_sideways_scroll(page) -> None:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_ms_5_1_reply_to_a_refund_with_statement_and_evidence(live_server, browser, width):
-    ensure_rule_data()
     staff = _vendor_user(f"refund-{width}")
     paid = timezone.now() - dt.timedelta(hours=3)
     order = make_order(vendor=staff.vendor, external_id="BR-ORDER-1", amount="300.00", paid_at=paid)
@@ -113,9 +112,8 @@ def test_ms_5_1_reply_to_a_refund_with_statement_and_evidence(live_server, brows
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_ms_5_7_2_submit_refund_terms_and_see_them_await_approval(live_server, browser, width):
-    ensure_rule_data()
     staff = _vendor_user(f"terms-{width}")
     page = _page(browser, width)
     _sign_in(page, live_server.url, staff.user.username)

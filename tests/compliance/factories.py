@@ -34,9 +34,7 @@ def paid_vendor(amount: str = "5000.00", **kwargs):
     """An active vendor whose deposit is paid (so deductions come out of a real balance)."""
     vendor = VendorFactory(**kwargs)
     # The ops category's tier is 5,000 (vendors' data): the deposit is whole when paid.
-    ops = Category.objects.filter(code="ops").first()  # flushed by transactional tests
-    if ops is not None:
-        vendor.categories.add(ops)
+    vendor.categories.add(Category.objects.get(code="ops"))
     deposit_pay(vendor=vendor, amount=Decimal(amount), actor=None, reason="test deposit")
     vendor.refresh_from_db()
     return vendor

@@ -45,7 +45,7 @@ def storefront() -> APIClient:
     return _client([ApiOperation.REPORT_COMPLAINT])
 
 
-def test_ms_4_4_a_complaint_is_recorded_once_by_its_external_id(storefront, violation_table):
+def test_ms_4_4_a_complaint_is_recorded_once_by_its_external_id(storefront):
     order = make_order()
     first = storefront.post(URL, _body(order, 1), format="json")
     assert first.status_code == 201, first.json()
@@ -72,9 +72,7 @@ def test_ms_4_4_bad_input_and_wrong_token_are_refused_clearly(storefront):
     assert not ServiceComplaint.objects.exists()
 
 
-def test_ms_4_3_the_threshold_reports_one_unreachable_case_for_review(
-    storefront, settings, violation_table
-):
+def test_ms_4_3_the_threshold_reports_one_unreachable_case_for_review(storefront, settings):
     settings.UNREACHABLE_COMPLAINT_THRESHOLD = 3
     settings.UNREACHABLE_COMPLAINT_WINDOW_DAYS = 30
     order = make_order()
@@ -95,7 +93,7 @@ def test_ms_4_3_the_threshold_reports_one_unreachable_case_for_review(
     assert ServiceComplaint.objects.filter(case=case).count() == 6
 
 
-def test_ms_4_3_complaints_outside_the_window_do_not_count(storefront, settings, violation_table):
+def test_ms_4_3_complaints_outside_the_window_do_not_count(storefront, settings):
     settings.UNREACHABLE_COMPLAINT_THRESHOLD = 2
     settings.UNREACHABLE_COMPLAINT_WINDOW_DAYS = 1
     order = make_order()

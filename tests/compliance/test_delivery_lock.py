@@ -28,7 +28,7 @@ from compliance.sweep.locks import lock_key, try_rule_lock
 from compliance.sweep.runner import run_sweep
 from orders.models import DeliveryFailure, Order
 from tests.compliance.sweep.factories import failure, vendor
-from tests.orders.factories import ensure_rule_data, make_account, make_order
+from tests.orders.factories import make_account, make_order
 from vendors.models import Vendor
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -45,7 +45,6 @@ def db_tasks(settings):
 
 @pytest.fixture
 def storefront() -> APIClient:
-    ensure_rule_data()
     _account, token = make_account(channel="cn", preset="storefront")
     client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")

@@ -247,7 +247,7 @@ def test_retired_violation_cannot_be_used():
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_double_apply_applies_once_on_postgresql(violation_table):
+def test_concurrent_double_apply_applies_once_on_postgresql():
     """Two reviewers click apply at the same moment: the case row lock lets one apply; the
     other finds it applied and changes nothing."""
     case = confirmed_case(code="FAKE_TRANSACTION", vendor=paid_vendor())
@@ -276,7 +276,7 @@ def test_concurrent_double_apply_applies_once_on_postgresql(violation_table):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_measure_apply_same_cause_records_once_on_postgresql(violation_table):
+def test_concurrent_measure_apply_same_cause_records_once_on_postgresql():
     vendor = paid_vendor()
     barrier = threading.Barrier(3)
     errors: list[BaseException] = []

@@ -16,38 +16,6 @@ PAID_AT = dt.datetime(2026, 7, 1, 10, 0, tzinfo=CHINA_TZ)
 _ids = itertools.count(1)
 
 
-def ensure_rule_data() -> None:
-    """Kind policies and the fee rate, as the catalog migration loads them.
-
-    Transactional tests flush the database, data migrations included, so they call this.
-    """
-    from catalog.models import KindPolicy, ServiceFeeRate
-
-    since = dt.date(2023, 3, 17)
-    for kind, rule, days, refundable in [
-        ("image", "days_from_purchase", 5, True),
-        ("software", "days_from_purchase", 5, True),
-        ("saas", "days_from_purchase", 5, True),
-        ("cloud_app", "days_from_purchase", 5, True),
-        ("ops", "until_service_confirmed", None, True),
-        ("manual", "until_service_confirmed", None, True),
-        ("tool", "none", None, False),
-        ("dev_tool", "none", None, False),
-    ]:
-        KindPolicy.objects.get_or_create(
-            kind=kind,
-            effective_from=since,
-            defaults={
-                "review_period_rule": rule,
-                "review_period_days": days,
-                "refundable": refundable,
-            },
-        )
-    ServiceFeeRate.objects.get_or_create(
-        category=None, effective_from=since, defaults={"rate": Decimal("0.1000")}
-    )
-
-
 def make_spec(
     *,
     kind: str = ProductKind.SOFTWARE,

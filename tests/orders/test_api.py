@@ -15,7 +15,6 @@ from catalog.models import ProductKind, SalesMode
 from orders.models import DeliveryFailure, Invoice, Order, Refund
 from tests.orders.factories import (
     PAID_AT,
-    ensure_rule_data,
     make_account,
     make_order,
     make_spec,
@@ -423,7 +422,6 @@ def _in_threads(n: int, work) -> list:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_duplicate_order_posts_create_once():
-    ensure_rule_data()
     spec = make_spec()
     _account, token = make_account()
     body = order_body(spec, external_id="RACE-1")
@@ -441,7 +439,6 @@ def test_concurrent_duplicate_order_posts_create_once():
 def test_concurrent_refund_requests_on_one_order_never_exceed_it():
     from orders.services import refund_request
 
-    ensure_rule_data()
     order = make_order(amount="100.00")
 
     def ask(i):

@@ -16,7 +16,7 @@ from orders.models import Clawback, Order, Refund, RefundReason
 from orders.services import refund_request
 from orders.services.exit import orders_refund_on_exit
 from tests.feed import EXIT_EVENTS, FeedEvents
-from tests.orders.factories import PAID_AT, ensure_rule_data, make_account, make_order, make_spec
+from tests.orders.factories import PAID_AT, make_account, make_order, make_spec
 from tests.vendors.factories import active_vendor
 from vendors.models import Vendor, VendorExit
 from vendors.services import exit_request, exit_start
@@ -150,7 +150,6 @@ def _post_order(client, token, spec, external_id, **extra):
 
 
 def test_ms_8_4_2_new_orders_refused_after_exit_nothing_written(client, events):
-    ensure_rule_data()
     vendor = active_vendor()
     spec = make_spec(vendor=vendor, kind=ProductKind.IMAGE)
     _account, token = make_account()
@@ -163,7 +162,6 @@ def test_ms_8_4_2_new_orders_refused_after_exit_nothing_written(client, events):
 
 
 def test_ms_8_4_2_only_renewal_of_the_clouds_own_part_is_accepted(client, events):
-    ensure_rule_data()
     vendor = active_vendor()
     spec = make_spec(vendor=vendor, kind=ProductKind.IMAGE)
     _account, token = make_account()
@@ -191,7 +189,6 @@ def test_ms_8_4_2_only_renewal_of_the_clouds_own_part_is_accepted(client, events
 
 
 def test_ms_8_4_2_renewal_of_another_buyers_order_is_refused(client, events):
-    ensure_rule_data()
     vendor = active_vendor()
     spec = make_spec(vendor=vendor, kind=ProductKind.IMAGE)
     _account, token = make_account()
@@ -224,9 +221,8 @@ def test_ms_8_4_2_renewal_part_documented_in_the_openapi_schema(client):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_ms_8_4_1_concurrent_runs_refund_each_order_once():
-    ensure_rule_data()
     vendor, _orders = _vendor_with_orders(20, settled=5)
     exit_ = _exit_for(vendor)
     barrier = threading.Barrier(2)

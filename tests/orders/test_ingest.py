@@ -35,7 +35,7 @@ from orders.serializers import OrderOut, order_out
 from orders.services import order_create, order_report_delivery
 from orders.services.common import insert_once_with_history
 from tests.factories import UserFactory
-from tests.orders.factories import PAID_AT, ensure_rule_data, make_account, make_spec
+from tests.orders.factories import PAID_AT, make_account, make_spec
 
 pytestmark = pytest.mark.django_db
 
@@ -453,7 +453,6 @@ def test_issue_11_a_change_made_by_another_process_is_used_by_the_next_request_h
     """The gunicorn case: this process has everything cached; another process (a worker
     serving a reviewer) saves a fee rate, a kind policy and deactivates a token. The next
     request here uses all three changes."""
-    ensure_rule_data()
     spec = make_spec(kind=ProductKind.IMAGE)
     rate = ServiceFeeRate.objects.create(
         category=spec.product.category, rate=Decimal("0.0600"), effective_from=today()
@@ -510,7 +509,6 @@ def _together(n: int, work) -> list:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_issue_11_two_concurrent_creates_with_one_key_make_one_order_with_one_history_row():
-    ensure_rule_data()
     spec = make_spec()
     _account, token = make_account()
     payload = body(spec, "RACE-2", paid_at=PAID_AT.isoformat())
@@ -527,7 +525,6 @@ def test_issue_11_two_concurrent_creates_with_one_key_make_one_order_with_one_hi
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_issue_11_concurrent_creates_with_one_key_and_different_data_one_wins_one_409():
-    ensure_rule_data()
     spec = make_spec()
     _account, token = make_account()
 

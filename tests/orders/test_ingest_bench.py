@@ -17,7 +17,6 @@ from django.db import connection
 from catalog.models import Product
 from orders.models import Order, ServiceAccount
 from tests.factories import UserFactory, VendorFactory
-from tests.orders.factories import ensure_rule_data
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +55,6 @@ def test_issue_11_api_benchmark_refuses_an_unbounded_load():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_issue_11_api_benchmark_end_to_end_counts_4_queries_per_create_and_2_per_retry():
-    ensure_rule_data()
     VendorFactory(credit_code="BENCH0000000000001")  # what the sweep's seed looks like
     output = run(
         "--json", "--runs", "1", "--requests", "12", "--workers", "1", "--concurrency", "2"

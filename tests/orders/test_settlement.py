@@ -40,7 +40,6 @@ from orders.services.settlement import (
 )
 from orders.statement_selectors import statements_unsettled_for_vendor
 from tests.factories import role_user
-from tests.orders.factories import ensure_rule_data
 from tests.orders.settlement_helpers import at, order, refund_paid
 from vendors import exit_checks
 
@@ -362,9 +361,8 @@ def test_ms_5_6_month_closes_end_to_end():
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_make_no_duplicate_statements():
-    ensure_rule_data()
     for _n in range(6):
         first = order(when=at(7, 3))
         order(vendor=first.vendor, when=at(7, 4), mode=SalesMode.CONSIGNMENT)

@@ -18,9 +18,7 @@ ROUNDS = 5
 
 
 @pytest.mark.postgres
-# serialized_rollback: transactional tests flush the tables, and with them the categories
-# and deposit tiers the data migration created; this restores them for this test.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_ms_3_1_5_concurrent_deductions_and_top_ups_lose_nothing_and_never_overdraw():
     vendor = active_vendor(categories=("tool",))
     deposit_pay(vendor=vendor, amount="1000", actor=None, reason="opening deposit")
