@@ -78,29 +78,18 @@ def test_ms_4_2_bulk_delist_costs_the_same_queries_for_2_or_8_products():
 def test_ms_4_2_a_bulk_delist_in_progress_does_not_block_rows_referencing_the_products():
     """The delist locks FOR NO KEY UPDATE: a row inserted meanwhile that references the
     product (an order, a specification: FOR KEY SHARE on the product) does not wait for it."""
-    import threading
-
     from django.db import OperationalError, transaction
 
     from catalog.models import Specification
+    from tests.threads import HeldOpen
 
     (product,) = _products(1)
     lead = reviewer("lead", delist=True)
-    holding, release = threading.Event(), threading.Event()
 
     def delist() -> None:
-        try:
-            with transaction.atomic():
-                products_delist_bulk(product_ids=[product.pk], actor=lead, reason="MS-4.2")
-                holding.set()
-                release.wait(20)
-        finally:
-            connection.close()
+        products_delist_bulk(product_ids=[product.pk], actor=lead, reason="MS-4.2")
 
-    thread = threading.Thread(target=delist)
-    thread.start()
-    try:
-        assert holding.wait(20)
+    with HeldOpen(delist):  # the delist's transaction stays open meanwhile
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL lock_timeout = '3s'")
@@ -108,8 +97,5 @@ def test_ms_4_2_a_bulk_delist_in_progress_does_not_block_rows_referencing_the_pr
                 Specification.objects.create(product=product, name="Added meanwhile", price="5.00")
             except OperationalError as exc:  # a FOR UPDATE lock would end here
                 pytest.fail(f"the insert waited for the delist's lock: {exc}")
-    finally:
-        release.set()
-        thread.join()
     product.refresh_from_db()
     assert product.status == Product.Status.DELISTED

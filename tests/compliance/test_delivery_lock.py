@@ -11,13 +11,11 @@ at all (the holder gives up after 60 s and the test fails).
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections.abc import Callable
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, connections, transaction
+from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from rest_framework.test import APIClient
@@ -29,6 +27,7 @@ from compliance.sweep.runner import run_sweep
 from orders.models import DeliveryFailure, Order
 from tests.compliance.sweep.factories import failure, vendor
 from tests.orders.factories import make_account, make_order
+from tests.threads import Background, HeldOpen, wait_until
 from vendors.models import Vendor
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -64,41 +63,6 @@ def _report_failure(client: APIClient, order: Order):
     )
 
 
-class Holder:
-    """Another connection (the sweep) holding a lock until released."""
-
-    def __init__(self, take: Callable[[], None]) -> None:
-        self.take = take
-        self.held = threading.Event()
-        self.release = threading.Event()
-        self.errors: list[BaseException] = []
-        self.thread = threading.Thread(target=self._run)
-
-    def _run(self) -> None:
-        try:
-            with transaction.atomic():
-                self.take()
-                self.held.set()
-                if not self.release.wait(timeout=60):
-                    raise AssertionError("the request never returned while the lock was held")
-        except BaseException as exc:  # surfaced in the test thread
-            self.errors.append(exc)
-            self.held.set()
-        finally:
-            connections.close_all()
-
-    def __enter__(self) -> Holder:
-        self.thread.start()
-        assert self.held.wait(timeout=30)
-        assert not self.errors, self.errors
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.release.set()
-        self.thread.join(timeout=60)
-        assert not self.errors, self.errors
-
-
 def _advisory_lock_held_elsewhere(rule: str) -> bool:
     """A bigint advisory lock shows in pg_locks as classid (high half) and objid (low)."""
     key = lock_key(rule) & 0xFFFF_FFFF_FFFF_FFFF
@@ -131,7 +95,7 @@ def test_ms_4_2_delivery_failure_returns_while_the_sweep_holds_the_rule_lock(sto
     nothing half-done is written for the rule; the task hides the product after the sweep."""
     order = _saas_order()
     product = order.product
-    with Holder(lambda: try_rule_lock("saas_delivery")) as holder:
+    with HeldOpen(lambda: try_rule_lock("saas_delivery")) as holder:
         response = _report_failure(storefront, order)
         # Still inside the holder: the lock was never released while the request ran.
         assert holder.thread.is_alive() and not holder.release.is_set()
@@ -166,7 +130,7 @@ def test_ms_4_2_delivery_failure_returns_while_the_sweep_holds_the_vendor_row(st
         # The lock vendor_state_recompute takes on every vendor of a batch.
         Vendor.objects.select_for_update(no_key=True).filter(pk=order.vendor_id).get()
 
-    with Holder(lock_vendor_row) as holder:
+    with HeldOpen(lock_vendor_row) as holder:
         response = _report_failure(storefront, order)
         assert holder.thread.is_alive() and not holder.release.is_set()
         assert response.status_code == 200, response.content
@@ -190,7 +154,7 @@ def test_ms_4_2_task_after_the_sweep_did_it_changes_nothing(storefront, db_tasks
     """The sweep's own batch may hide the product before the task runs: the task then finds
     nothing to do (one measure, one evaluation)."""
     order = _saas_order()
-    with Holder(lambda: try_rule_lock("saas_delivery")):
+    with HeldOpen(lambda: try_rule_lock("saas_delivery")):
         assert _report_failure(storefront, order).status_code == 200
     call_command("run_compliance_sweep", "--rule", "saas_delivery", stdout=StringIO())
     assert _hidden(order.product)
@@ -211,18 +175,8 @@ def _waiting_for_advisory_lock() -> bool:
         return cursor.fetchone()[0] > 0
 
 
-def _sweep_in_thread(results: list) -> threading.Thread:
-    def run() -> None:
-        try:
-            results.append(run_sweep(as_of=timezone.now(), rules=["saas_delivery"]))
-        except BaseException as exc:  # surfaced in the test thread
-            results.append(exc)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
+def _sweep():
+    return run_sweep(as_of=timezone.now(), rules=["saas_delivery"])
 
 
 def test_ms_4_2_sweep_waits_for_a_receiver_holding_the_rule_lock(settings):
@@ -232,16 +186,12 @@ def test_ms_4_2_sweep_waits_for_a_receiver_holding_the_rule_lock(settings):
     settings.COMPLIANCE_SWEEP_LOCK_WAIT_MS = 60_000
     v = vendor()
     failure(v, failed_at=timezone.now() - dt.timedelta(days=8))
-    results: list = []
-    with Holder(lambda: try_rule_lock("saas_delivery")):
-        thread = _sweep_in_thread(results)
-        for _ in range(3000):  # until the sweep is queued behind the holder
-            if _waiting_for_advisory_lock() or not thread.is_alive():
-                break
-            threading.Event().wait(0.01)
-        assert thread.is_alive() and not results  # waiting, not skipped
-    thread.join(timeout=60)
-    (report,) = results
+    with HeldOpen(lambda: try_rule_lock("saas_delivery")):
+        sweep = Background(_sweep)
+        # Until the sweep is queued behind the holder (or, wrongly, done).
+        wait_until(lambda: _waiting_for_advisory_lock() or sweep.done(), timeout=30)
+        assert not sweep.done()  # waiting, not skipped
+    report = sweep.join().get()
     (rule,) = report.rules
     assert not rule.skipped and rule.acted == 2  # the product hidden, then all SaaS products
     assert AppliedMeasure.objects.filter(vendor=v, lifted_at__isnull=True).count() == 2
@@ -252,10 +202,7 @@ def test_ms_4_2_sweep_skips_a_rule_another_run_keeps_locked(settings):
     settings.COMPLIANCE_SWEEP_LOCK_WAIT_MS = 50
     v = vendor()
     failure(v, failed_at=timezone.now() - dt.timedelta(days=8))
-    results: list = []
-    with Holder(lambda: try_rule_lock("saas_delivery")):
-        thread = _sweep_in_thread(results)
-        thread.join(timeout=60)  # returns while the lock is still held
-        (report,) = results
+    with HeldOpen(lambda: try_rule_lock("saas_delivery")):
+        report = Background(_sweep).join().get()  # returns while the lock is still held
         assert report.rules[0].skipped
     assert not AppliedMeasure.objects.filter(vendor=v).exists()

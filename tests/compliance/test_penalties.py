@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from compliance.models import (
@@ -33,8 +31,8 @@ from compliance.services.penalties import (
     penalty_revoke,
     penalty_uphold,
 )
-from marketplace.exceptions import PermissionDenied, StateConflict, ValidationFailed
 from compliance.sweep.runner import run_rule_now
+from marketplace.exceptions import PermissionDenied, StateConflict, ValidationFailed
 from tests.compliance.factories import (
     confirmed_case,
     lead,
@@ -44,6 +42,7 @@ from tests.compliance.factories import (
     violation,
 )
 from tests.factories import UserFactory
+from tests.threads import errors_of, run_concurrently
 from vendors.selectors import deposit_balance, open_obligations
 
 pytestmark = pytest.mark.django_db
@@ -252,24 +251,11 @@ def test_concurrent_double_apply_applies_once_on_postgresql():
     other finds it applied and changes nothing."""
     case = confirmed_case(code="FAKE_TRANSACTION", vendor=paid_vendor())
     actor = reviewer()
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
 
     def click():
-        try:
-            barrier.wait()
-            penalty_apply(case=PenaltyCase.objects.get(pk=case.pk), actor=actor, reason="click")
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        penalty_apply(case=PenaltyCase.objects.get(pk=case.pk), actor=actor, reason="click")
 
-    threads = [threading.Thread(target=click) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    assert not errors_of(run_concurrently(click, click))
     assert AppliedMeasure.objects.filter(penalty_case=case).count() == 2
     assert CaseEvent.objects.filter(case=case, action="apply").count() == 1
 
@@ -278,31 +264,18 @@ def test_concurrent_double_apply_applies_once_on_postgresql():
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_measure_apply_same_cause_records_once_on_postgresql():
     vendor = paid_vendor()
-    barrier = threading.Barrier(3)
-    errors: list[BaseException] = []
     from compliance.models import CauseType
     from compliance.services.measures import measure_apply
 
     def apply():
-        try:
-            barrier.wait()
-            measure_apply(
-                vendor=vendor,
-                kind=K.SUSPEND_DISPLAY,
-                cause_type=CauseType.DEPOSIT_TOPUP,
-                cause_id="1",
-                actor=None,
-                reason="MS-3.1.5 ③",
-            )
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        measure_apply(
+            vendor=vendor,
+            kind=K.SUSPEND_DISPLAY,
+            cause_type=CauseType.DEPOSIT_TOPUP,
+            cause_id="1",
+            actor=None,
+            reason="MS-3.1.5 ③",
+        )
 
-    threads = [threading.Thread(target=apply) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    assert not errors_of(run_concurrently(apply, apply, apply))
     assert AppliedMeasure.objects.filter(vendor=vendor).count() == 1

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import translation
 
 from marketplace.outbox import (
@@ -17,6 +16,7 @@ from marketplace.outbox import (
 )
 from tests.factories import VendorFactory
 from tests.orders.factories import make_order
+from tests.threads import Background, HeldOpen, run_concurrently
 
 
 def _emit(subject, kind=EventKind.VENDOR_EXITED, channels=("storefront", "billing"), **payload):
@@ -135,44 +135,19 @@ def test_first_started_transaction_committing_last_is_served_after_not_skipped()
     """A takes the lower id and commits last; B commits first. A cursor on the id would pass
     A's event for ever once B's was served; the feed serves B, then A, each once."""
     vendor = VendorFactory()
-    a_emitted, b_done, a_may_commit = threading.Event(), threading.Event(), threading.Event()
-    errors: list[BaseException] = []
 
     def writer_a() -> None:
-        try:
-            with transaction.atomic():
-                _emit(vendor, kind=EventKind.STORE_SUSPENDED, channels=["storefront"])
-                a_emitted.set()
-                assert a_may_commit.wait(20)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        _emit(vendor, kind=EventKind.STORE_SUSPENDED, channels=["storefront"])
 
     def writer_b() -> None:
-        try:
-            assert a_emitted.wait(20)
-            with transaction.atomic():
-                _emit(vendor, kind=EventKind.VENDOR_EXITED, channels=["storefront"])
-            b_done.set()
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        with transaction.atomic():
+            _emit(vendor, kind=EventKind.VENDOR_EXITED, channels=["storefront"])
 
-    threads = [threading.Thread(target=writer_a), threading.Thread(target=writer_b)]
-    for thread in threads:
-        thread.start()
-    try:
-        assert b_done.wait(20)
+    with HeldOpen(writer_a):  # A has emitted and stays open until the end of the block
+        Background(writer_b).join().get()  # B commits meanwhile
         # A is still open: the reader sees B's event only.
         first = events_page(channel="storefront", sales_channel="cn")
         assert [e.kind for e in first] == [EventKind.VENDOR_EXITED]
-    finally:
-        a_may_commit.set()
-        for thread in threads:
-            thread.join()
-    assert not errors
     ids = dict(OutboxEvent.objects.values_list("kind", "id"))
     assert ids[EventKind.STORE_SUSPENDED] < ids[EventKind.VENDOR_EXITED]  # A's id is lower
     second = events_page(channel="storefront", sales_channel="cn", after=first[-1].position)
@@ -187,21 +162,11 @@ def test_two_readers_at_once_number_each_row_once():
     with transaction.atomic():
         for _ in range(50):
             _emit(vendor, kind=EventKind.STORE_SUSPENDED, channels=["storefront"])
-    barrier = threading.Barrier(4)
-    pages: list[list[int]] = []
 
-    def read() -> None:
-        try:
-            barrier.wait()
-            pages.append([e.pk for e in events_page(channel="storefront", sales_channel="")])
-        finally:
-            connection.close()
+    def read() -> list[int]:
+        return [e.pk for e in events_page(channel="storefront", sales_channel="")]
 
-    threads = [threading.Thread(target=read) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    pages = [outcome.get() for outcome in run_concurrently(*[read] * 4)]
     assert len(pages) == 4 and all(len(p) == 50 for p in pages)
     positions = list(OutboxEvent.objects.order_by("id").values_list("position", flat=True))
     assert positions == list(range(1, 51))  # once each, in id order within one commit

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
+import functools
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -19,6 +18,7 @@ from tests.orders.factories import (
     make_order,
     make_spec,
 )
+from tests.threads import run_concurrently
 
 pytestmark = pytest.mark.django_db
 
@@ -398,27 +398,6 @@ def test_spectacular_command_validates_without_warnings():
 # --- concurrency (PostgreSQL) -------------------------------------------------------------
 
 
-def _in_threads(n: int, work) -> list:
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as exc:  # surfaced by the assertions
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_duplicate_order_posts_create_once():
@@ -426,10 +405,10 @@ def test_concurrent_duplicate_order_posts_create_once():
     _account, token = make_account()
     body = order_body(spec, external_id="RACE-1")
 
-    def post(_i):
+    def post():
         return client_for(token).post("/api/v1/orders/", body, format="json").status_code
 
-    statuses = _in_threads(6, post)
+    statuses = [outcome.get() for outcome in run_concurrently(*[post] * 6)]
     assert sorted(statuses) == [200] * 5 + [201]
     assert Order.objects.filter(external_id="RACE-1").count() == 1
 
@@ -452,7 +431,8 @@ def test_concurrent_refund_requests_on_one_order_never_exceed_it():
         )
         return refund
 
-    results = _in_threads(5, ask)
+    outcomes = run_concurrently(*(functools.partial(ask, i) for i in range(5)))
+    results = [outcome.result for outcome in outcomes]  # a refund, or the error refusing it
     made = [r for r in results if isinstance(r, Refund)]
     assert len(made) == 1  # the order lock serialises them; the others see the open one
     total = sum((r.amount_requested for r in Refund.objects.filter(order=order)), Decimal(0))

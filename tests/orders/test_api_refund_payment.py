@@ -7,7 +7,6 @@ finance's own service (`refund_mark_refunded`); a retry with the same reference 
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from decimal import Decimal
 
 import pytest
@@ -29,6 +28,7 @@ from orders.services import (
     refund_vendor_agree,
 )
 from tests.orders.factories import PAID_AT, make_account, make_order
+from tests.threads import run_concurrently
 
 pytestmark = pytest.mark.django_db
 
@@ -236,21 +236,11 @@ def test_ms_5_payment_emits_refund_paid_in_the_same_transaction(billing):
 def test_ms_5_two_identical_reports_at_once_pay_once():
     token = make_account(channel="cn", preset="billing")[1]
     refund = agreed_refund(make_order())
-    barrier = threading.Barrier(2)
-    statuses: list[int] = []
 
-    def report() -> None:
-        try:
-            barrier.wait()
-            statuses.append(pay(client_for(token), refund, "PAY-7").status_code)
-        finally:
-            connection.close()
+    def report() -> int:
+        return pay(client_for(token), refund, "PAY-7").status_code
 
-    threads = [threading.Thread(target=report) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = [outcome.get() for outcome in run_concurrently(report, report)]
     assert statuses == [200, 200]
     assert Refund.history.filter(id=refund.pk, status="refunded").count() == 1
     assert OutboxEvent.objects.filter(kind=EventKind.REFUND_PAID).count() == 2  # two channels

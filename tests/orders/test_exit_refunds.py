@@ -3,7 +3,6 @@ after exit (refused, except renewals of the cloud's own part)."""
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
@@ -17,6 +16,7 @@ from orders.services import refund_request
 from orders.services.exit import orders_refund_on_exit
 from tests.feed import EXIT_EVENTS, FeedEvents
 from tests.orders.factories import PAID_AT, make_account, make_order, make_spec
+from tests.threads import errors_of, run_concurrently
 from tests.vendors.factories import active_vendor
 from vendors.models import Vendor, VendorExit
 from vendors.services import exit_request, exit_start
@@ -225,26 +225,13 @@ def test_ms_8_4_2_renewal_part_documented_in_the_openapi_schema(client):
 def test_ms_8_4_1_concurrent_runs_refund_each_order_once():
     vendor, _orders = _vendor_with_orders(20, settled=5)
     exit_ = _exit_for(vendor)
-    barrier = threading.Barrier(2)
-    results: list[int] = []
-    errors: list[BaseException] = []
 
-    def work() -> None:
-        try:
-            barrier.wait()
-            results.append(len(_run(vendor, exit_)))
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+    def work() -> int:
+        return len(_run(vendor, exit_))
 
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert sorted(results) == [0, 20]
+    outcomes = run_concurrently(work, work)
+    assert errors_of(outcomes) == []
+    assert sorted(outcome.value for outcome in outcomes) == [0, 20]
     assert Refund.objects.filter(vendor=vendor).count() == 20
     assert Clawback.objects.filter(vendor=vendor).count() == 5
 

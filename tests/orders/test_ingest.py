@@ -9,11 +9,11 @@ from another process, as another gunicorn worker would.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 import subprocess
 import sys
-import threading
 from decimal import Decimal
 
 import pytest
@@ -36,6 +36,7 @@ from orders.services import order_create, order_report_delivery
 from orders.services.common import insert_once_with_history
 from tests.factories import UserFactory
 from tests.orders.factories import PAID_AT, make_account, make_spec
+from tests.threads import run_concurrently
 
 pytestmark = pytest.mark.django_db
 
@@ -485,27 +486,6 @@ def test_issue_11_a_change_made_by_another_process_is_used_by_the_next_request_h
     assert other.post(URL, body(spec, "X-4"), format="json").status_code == 401
 
 
-def _together(n: int, work) -> list:
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as exc:  # surfaced by the assertions
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_issue_11_two_concurrent_creates_with_one_key_make_one_order_with_one_history_row():
@@ -515,7 +495,10 @@ def test_issue_11_two_concurrent_creates_with_one_key_make_one_order_with_one_hi
     for _round in range(3):  # a race is not won the same way every time
         Order.objects.filter(external_id="RACE-2").delete()
         refdata.clear()
-        responses = _together(2, lambda _i: client_for(token).post(URL, payload, format="json"))
+        outcomes = run_concurrently(
+            *[lambda: client_for(token).post(URL, payload, format="json")] * 2
+        )
+        responses = [outcome.get() for outcome in outcomes]
         assert sorted(r.status_code for r in responses) == [200, 201], responses
         assert responses[0].json()["id"] == responses[1].json()["id"]
         order = Order.objects.get(external_id="RACE-2")
@@ -532,7 +515,7 @@ def test_issue_11_concurrent_creates_with_one_key_and_different_data_one_wins_on
         data = body(spec, "RACE-3", paid_at=PAID_AT.isoformat(), buyer_account_id=f"B{i}")
         return client_for(token).post(URL, data, format="json")
 
-    responses = _together(2, post)
+    responses = [o.get() for o in run_concurrently(*(functools.partial(post, i) for i in range(2)))]
     assert sorted(r.status_code for r in responses) == [201, 409]
     assert Order.objects.filter(external_id="RACE-3").count() == 1
 

@@ -4,7 +4,6 @@ run (idempotent, set-based, late sources to the next month) and the statement's 
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from decimal import Decimal
 
 import pytest
@@ -41,6 +40,7 @@ from orders.services.settlement import (
 from orders.statement_selectors import statements_unsettled_for_vendor
 from tests.factories import role_user
 from tests.orders.settlement_helpers import at, order, refund_paid
+from tests.threads import errors_of, run_concurrently
 from vendors import exit_checks
 
 pytestmark = pytest.mark.django_db
@@ -366,25 +366,13 @@ def test_two_runs_at_once_make_no_duplicate_statements():
     for _n in range(6):
         first = order(when=at(7, 3))
         order(vendor=first.vendor, when=at(7, 4), mode=SalesMode.CONSIGNMENT)
-    barrier = threading.Barrier(2)
-    results, errors = [], []
 
-    def work() -> None:
-        try:
-            barrier.wait()
-            results.append(settlement_run(period=JULY))
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+    def work():
+        return settlement_run(period=JULY)
 
-    threads = [threading.Thread(target=work) for _n in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert sorted(r.statements for r in results) == [0, 12]
+    outcomes = run_concurrently(work, work)
+    assert errors_of(outcomes) == []
+    assert sorted(outcome.value.statements for outcome in outcomes) == [0, 12]
     assert Statement.objects.count() == 12
     assert StatementLine.objects.count() == 12
     assert StatementAdjustment.objects.count() == 0

@@ -1,13 +1,13 @@
 """Concurrent ledger writes (MS-3.1.5) on PostgreSQL with real threads and connections."""
 
-import threading
+import functools
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.db.models import Sum
 
 from tests.factories import violation_deduction
+from tests.threads import errors_of, run_concurrently
 from tests.vendors.factories import active_vendor
 from vendors.models import DepositEntry, TopUpObligation
 from vendors.selectors import deposit_balance, deposit_owed
@@ -22,30 +22,16 @@ ROUNDS = 5
 def test_ms_3_1_5_concurrent_deductions_and_top_ups_lose_nothing_and_never_overdraw():
     vendor = active_vendor(categories=("tool",))
     deposit_pay(vendor=vendor, amount="1000", actor=None, reason="opening deposit")
-    barrier = threading.Barrier(THREADS)
-    errors: list[BaseException] = []
 
     def work(n: int) -> None:
-        try:
-            barrier.wait()
-            for i in range(ROUNDS):
-                if (n + i) % 3 == 2:
-                    deposit_topup(vendor=vendor, amount="70.00", actor=None, reason=f"t{n}-{i}")
-                else:
-                    violation_deduction(
-                        vendor, "130.00", reference=f"P-{n}-{i}", reason=f"d{n}-{i}"
-                    )
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+        for i in range(ROUNDS):
+            if (n + i) % 3 == 2:
+                deposit_topup(vendor=vendor, amount="70.00", actor=None, reason=f"t{n}-{i}")
+            else:
+                violation_deduction(vendor, "130.00", reference=f"P-{n}-{i}", reason=f"d{n}-{i}")
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    outcomes = run_concurrently(*(functools.partial(work, n) for n in range(THREADS)))
+    assert errors_of(outcomes) == []
 
     entries = DepositEntry.objects.filter(vendor=vendor)
     deductions = entries.filter(kind="deduction").count()

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
+from collections.abc import Callable
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from compliance.models import (
     AppliedMeasure,
@@ -22,6 +22,7 @@ from compliance.sweep import runner
 from compliance.sweep.deposit_topup import DepositTopUpRule
 from compliance.sweep.runner import run_rule_now, run_sweep
 from tests.compliance.sweep.factories import at, failure, obligation, vendor
+from tests.threads import TIMEOUT, errors_of, run_concurrently, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -39,45 +40,48 @@ def _scene(n: int = 3) -> list:
 
 
 def _in_threads(*targets) -> list:
-    """Run the callables at the same moment, each in a thread with its own connection."""
-    barrier = threading.Barrier(len(targets))
-    results: list = [None] * len(targets)
-    errors: list[BaseException] = []
-
-    def wrap(i, fn):
-        try:
-            barrier.wait()
-            results[i] = fn()
-        except BaseException as exc:  # surfaced in the main thread below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=wrap, args=(i, fn)) for i, fn in enumerate(targets)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors, errors
-    return results
+    """Run the callables at the same moment; what each returned (any error fails the test)."""
+    outcomes = run_concurrently(*targets)
+    assert not errors_of(outcomes), errors_of(outcomes)
+    return [outcome.value for outcome in outcomes]
 
 
-def _slow_plan(monkeypatch, seconds: float = 0.5) -> None:
-    """Hold the deposit rule's lock a while, so the two runs surely overlap."""
+def _waiting_for_an_advisory_lock() -> bool:
+    """A connection to this test database waits for an advisory lock (the rule's)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def _plan_waits_for(monkeypatch, proceed: Callable[[], bool]) -> None:
+    """The deposit rule's plan, once made, waits until `proceed()` before the run goes on
+    (its lock held meanwhile): the other run surely meets the lock taken."""
     real = DepositTopUpRule.plan
 
-    def slow(self, ctx, *, vendor_ids=None):
+    def waiting(self, ctx, *, vendor_ids=None):
         plan = real(self, ctx, vendor_ids=vendor_ids)
-        time.sleep(seconds)
+        assert proceed()
         return plan
 
-    monkeypatch.setattr(DepositTopUpRule, "plan", slow)
+    monkeypatch.setattr(DepositTopUpRule, "plan", waiting)
 
 
 def test_two_sweeps_at_once_never_act_twice(monkeypatch):
     vendors = _scene(3)
-    _slow_plan(monkeypatch)
-    reports = _in_threads(lambda: run_sweep(as_of=AS_OF), lambda: run_sweep(as_of=AS_OF))
+    other_skipped = threading.Event()  # the other run gave the deposit rule up
+    _plan_waits_for(monkeypatch, lambda: other_skipped.wait(TIMEOUT))
+
+    def sweep():
+        def done(report):
+            if report.rule == "deposit_topup" and report.skipped:
+                other_skipped.set()
+
+        return run_sweep(as_of=AS_OF, on_rule_done=done)
+
+    reports = _in_threads(sweep, sweep)
     deposit = [next(r for r in rep.rules if r.rule == "deposit_topup") for rep in reports]
     assert sorted(r.skipped for r in deposit) == [False, True]  # one waited out, one acted
     for v in vendors:
@@ -92,16 +96,26 @@ def test_receiver_waits_for_a_running_sweep_then_lifts(monkeypatch):
     """A top-up arriving while the sweep suspends the vendor is applied after it: the
     receiver waits for the rule's lock and then lifts what the sweep just took."""
     (v,) = _scene(1)
-    _slow_plan(monkeypatch, 1.0)
+    sweep_planned = threading.Event()  # the sweep holds the rule's lock and made its plan
 
-    def receiver_after_a_moment():
-        time.sleep(0.3)  # the sweep holds the lock by now
+    def receiver_waiting() -> bool:
+        if sweep_planned.is_set():  # the receiver's own plan, once it has the lock
+            return True
+        sweep_planned.set()
+        return wait_until(_waiting_for_an_advisory_lock)  # the receiver queues behind
+
+    _plan_waits_for(monkeypatch, receiver_waiting)
+
+    def receiver_after_the_sweep_planned():
+        assert sweep_planned.wait(TIMEOUT)
         ob = v.obligations.get()
         ob.closed_at = AS_OF + dt.timedelta(minutes=1)
         ob.save(update_fields=["closed_at"])
         return run_rule_now("deposit_topup", vendor_id=v.pk, at=AS_OF + dt.timedelta(minutes=2))
 
-    _in_threads(lambda: run_sweep(as_of=AS_OF, rules=["deposit_topup"]), receiver_after_a_moment)
+    _in_threads(
+        lambda: run_sweep(as_of=AS_OF, rules=["deposit_topup"]), receiver_after_the_sweep_planned
+    )
     measures = AppliedMeasure.objects.filter(vendor=v, cause_type="deposit_topup")
     assert measures.count() == 2
     assert not measures.filter(lifted_at__isnull=True).exists()
