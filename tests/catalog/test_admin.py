@@ -258,6 +258,7 @@ def test_admin_is_chinese_first(superuser_client):
     assert "开始安全审核" in body
 
 
+@pytest.mark.slow
 def test_product_changelist_query_count_same_with_100_or_10000_rows(superuser_client):
     _bulk_products(100)
     small = _count_queries(superuser_client, PRODUCTS_URL + "?queue=awaiting")

@@ -236,6 +236,7 @@ def test_messages_in_the_users_language(vendor):
     assert "第" in message and "违规代码" in message
 
 
+@pytest.mark.slow
 def test_100k_row_file_is_checked_and_errors_name_the_row(vendor):
     """A 100,000-row file is read and checked in one pass; its one bad row is named."""
     rows = [row(vendor, ref=f"BIG-{i:06d}") for i in range(100_000)]

@@ -64,6 +64,7 @@ def _changelist_queries(client, url: str) -> int:
     return len(ctx.captured_queries)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "url",
     [
