@@ -119,7 +119,7 @@ def seed(ctx: dict[str, Any]) -> None:
         refund, _ = refund_request(
             order=order,
             external_id=ext,
-            reason=reason,
+            reason_code=reason,
             amount_requested=amount,
             description="演示退款申请",
             evidence=["https://example.com/evidence.png"],

@@ -430,7 +430,7 @@ def order_timeline(order: Order, *, now: dt.datetime | None = None) -> list[Time
         url = reverse("vendor:refund", args=[refund.pk])
         asked = _("Refund requested: %(amount)s, %(reason)s") % {
             "amount": format_cny(refund.amount_requested),
-            "reason": refund.get_reason_display(),
+            "reason": refund.get_reason_code_display(),
         }
         events.append(
             TimelineEvent(refund.requested_at, asked, refund.get_status_display(), "MS-5.1", url)

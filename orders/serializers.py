@@ -191,7 +191,8 @@ class ServiceConfirmationIn(serializers.Serializer):
 class RefundCreateIn(serializers.Serializer):
     order_id = serializers.IntegerField(min_value=1)
     external_id = serializers.CharField(max_length=64)
-    reason = serializers.ChoiceField(choices=RefundReason.choices)
+    # The API's field stays `reason` (the storefront's contract); the model's is `reason_code`.
+    reason = serializers.ChoiceField(choices=RefundReason.choices, source="reason_code")
     amount = _money()
     description = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=text_max_length()
@@ -203,6 +204,8 @@ class RefundCreateIn(serializers.Serializer):
 
 
 class RefundOut(serializers.ModelSerializer):
+    reason = serializers.CharField(source="reason_code", read_only=True)
+
     class Meta:
         model = Refund
         fields = [

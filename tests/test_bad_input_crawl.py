@@ -97,7 +97,7 @@ def own() -> dict[str, Any]:
     refund, _ = refund_request(
         order=order,
         external_id="R-1",
-        reason="not_received",
+        reason_code="not_received",
         amount_requested="50.00",
         description="never arrived",
         requested_at=PAID_AT + dt.timedelta(days=1),
@@ -383,7 +383,7 @@ def api() -> dict[str, Any]:
     refund, _ = refund_request(
         order=make_order(),
         external_id="R-PAY",
-        reason="not_received",
+        reason_code="not_received",
         amount_requested="10.00",
         requested_at=PAID_AT + dt.timedelta(days=1),
         received_at=PAID_AT + dt.timedelta(days=1),

@@ -122,7 +122,7 @@ def world() -> dict[str, Any]:
     refund, _ = refund_request(
         order=order,
         external_id="R-B",
-        reason="not_received",
+        reason_code="not_received",
         amount_requested="50.00",
         description=B_REFUND_NOTE,
         requested_at=PAID_AT + dt.timedelta(days=1),
@@ -484,7 +484,7 @@ def api_world() -> dict[str, Any]:
     refund, _ = refund_request(
         order=order,
         external_id="R-B",
-        reason="not_received",
+        reason_code="not_received",
         amount_requested="50.00",
         description=B_REFUND_NOTE,
         requested_at=PAID_AT + dt.timedelta(days=1),
@@ -563,7 +563,7 @@ def test_api_event_feed_shows_no_other_channels_orders(api_world):
     own_refund = refund_request(
         order=make_order(channel="cn"),
         external_id="R-A",
-        reason="not_received",
+        reason_code="not_received",
         amount_requested="10.00",
         requested_at=PAID_AT + dt.timedelta(days=1),
         received_at=PAID_AT + dt.timedelta(days=1),

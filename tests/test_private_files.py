@@ -134,7 +134,7 @@ def _refund_evidence() -> Kind:
     order = make_order()
     at = PAID_AT + dt.timedelta(days=1)
     refund, _ = refund_request(
-        order=order, external_id="R-1", reason="not_received", amount_requested="10.00",
+        order=order, external_id="R-1", reason_code="not_received", amount_requested="10.00",
         requested_at=at, received_at=at,
     )  # fmt: skip
     refund_vendor_dispute(

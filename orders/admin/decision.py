@@ -171,7 +171,7 @@ def _asked(facts: RefundDecisionFacts) -> Section:
         _("What the buyer asks"),
         [
             Row(_("amount asked"), cny(refund.amount_requested), strong=True),
-            Row(_("reason"), refund.get_reason_display()),
+            Row(_("reason"), refund.get_reason_code_display()),
             Row(_("counts against the vendor (MS-5.8)"), _yes_no(refund.counts_against_vendor)),
             Row(_("requested at"), china(refund.requested_at)),
             Row(_("asked inside the review period"), _yes_no(refund.in_review_period)),

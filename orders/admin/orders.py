@@ -78,7 +78,7 @@ class RefundInline(ReadOnlyTabularInline):
     model = Refund
     fields = [
         "external_id",
-        "reason",
+        "reason_code",
         "status",
         "requested_at_china",
         "amount_requested_cny",

@@ -101,7 +101,7 @@ class RefundAdmin(OrderIdSearchMixin, TransitionActionsMixin, SimpleHistoryAdmin
         OrderReviewPeriodFilter,
         "in_review_period",
         AgeFilter,
-        "reason",
+        "reason_code",
         "counts_against_vendor",
     ]
     search_fields = [
@@ -120,7 +120,7 @@ class RefundAdmin(OrderIdSearchMixin, TransitionActionsMixin, SimpleHistoryAdmin
                     "vendor",
                     "external_id",
                     "status",
-                    "reason",
+                    "reason_code",
                     "counts_against_vendor",
                     "amount_requested_cny",
                     "description",

@@ -216,7 +216,8 @@ class Refund(models.Model):
         Vendor, verbose_name=_("vendor"), on_delete=models.PROTECT, related_name="refunds"
     )
     external_id = models.CharField(_("external refund request ID"), max_length=64)
-    reason = models.CharField(_("reason"), max_length=32, choices=RefundReason.choices)
+    # The buyer's reason, one of a fixed list (`reason` is the audit reason everywhere else).
+    reason_code = models.CharField(_("reason"), max_length=32, choices=RefundReason.choices)
     # MS-5.8: fixed from the reason when requested.
     counts_against_vendor = models.BooleanField(_("counts against the vendor"), default=False)
     amount_requested = MoneyField(_("amount requested (CNY)"))

@@ -131,7 +131,7 @@ def orders_refund_on_exit(
                 order_id=order.pk,
                 vendor_id=order.vendor_id,
                 external_id=exit_external_id(exits[order.vendor_id]),
-                reason=RefundReason.VENDOR_EXIT,
+                reason_code=RefundReason.VENDOR_EXIT,
                 counts_against_vendor=False,  # MS-5.8: not a buyer's complaint
                 amount_requested=left,
                 description=reason,

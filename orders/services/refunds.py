@@ -151,7 +151,7 @@ QUOTE_FIELDS = ["already_refunded", "basis", "computed_amount"]
 
 def _same_request(refund: Refund, data: dict[str, Any]) -> bool:
     return (
-        refund.reason == data["reason"]
+        refund.reason_code == data["reason_code"]
         and refund.amount_requested == data["amount_requested"]
         and refund.description == data["description"]
     )
@@ -162,7 +162,7 @@ def refund_request(
     *,
     order: Order,
     external_id: str,
-    reason: str,
+    reason_code: str,
     amount_requested: Decimal | str,
     description: str = "",
     evidence: list[str] | None = None,
@@ -188,10 +188,10 @@ def refund_request(
     amount = to_money(amount_requested)
     if amount <= 0:
         raise AmountInvalid()
-    if reason not in RefundReason.values:
+    if reason_code not in RefundReason.values:
         raise ValidationFailed(_("Unknown refund reason."), code="unknown_reason")
     order = lock_row(Order, order.pk)
-    data = {"reason": reason, "amount_requested": amount, "description": description}
+    data = {"reason_code": reason_code, "amount_requested": amount, "description": description}
     existing = Refund.objects.filter(order=order, external_id=external_id).first()
     if existing is not None:
         if not _same_request(existing, data):
@@ -227,8 +227,8 @@ def refund_request(
         order=order,
         vendor_id=order.vendor_id,
         external_id=external_id,
-        reason=reason,
-        counts_against_vendor=reason in COUNTS_AGAINST_VENDOR,  # MS-5.8
+        reason_code=reason_code,
+        counts_against_vendor=reason_code in COUNTS_AGAINST_VENDOR,  # MS-5.8
         amount_requested=amount,
         description=description,
         evidence=list(evidence or []),

@@ -207,7 +207,7 @@ def test_ms_5_1_ms_5_2_refund_arbitrator_decides_a_disputed_refund_with_its_fact
     refund, _created = refund_request(
         order=order,
         external_id="R-ARB-1",
-        reason="not_as_expected",
+        reason_code="not_as_expected",
         amount_requested="3100.00",
         description="服务连续三天无法登录",
         evidence=["https://example.com/screenshot.png", "邮件截图已发客服"],

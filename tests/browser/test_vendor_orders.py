@@ -71,7 +71,7 @@ def test_ms_5_1_reply_to_a_refund_with_statement_and_evidence(live_server, brows
     paid = timezone.now() - dt.timedelta(hours=3)
     order = make_order(vendor=staff.vendor, external_id="BR-ORDER-1", amount="300.00", paid_at=paid)
     refund, _ = refund_request(
-        order=order, external_id="BR-R-1", reason="not_received", amount_requested="300.00",
+        order=order, external_id="BR-R-1", reason_code="not_received", amount_requested="300.00",
         description="买家说没有收到安装包", requested_at=paid + dt.timedelta(hours=1),
         received_at=paid + dt.timedelta(hours=1),
     )  # fmt: skip

@@ -119,7 +119,7 @@ def refund_world():
     refund, _created = refund_request(
         order=order,
         external_id="R-1",
-        reason="not_as_expected",
+        reason_code="not_as_expected",
         amount_requested="100.00",
         description="does not start",
         evidence=["https://example.com/screen.png"],

@@ -31,7 +31,7 @@ def refund_paid(the_order, amount: str, when: dt.datetime):
     refund, _created = refund_request(
         order=the_order,
         external_id=f"R-{next(_ext)}",
-        reason="no_longer_needed",
+        reason_code="no_longer_needed",
         amount_requested=amount,
         requested_at=when,
         received_at=when,

@@ -79,7 +79,7 @@ def test_changelists_cost_a_fixed_number_of_queries_for_100_or_10000_rows(admin_
     refund, _ = refund_request(
         order=template,
         external_id="T",
-        reason="not_received",
+        reason_code="not_received",
         amount_requested="10.00",
         requested_at=PAID_AT + dt.timedelta(days=1),
         received_at=PAID_AT + dt.timedelta(days=1),  # seeded history: received when it was asked
@@ -112,7 +112,7 @@ def _disputed_refund():
     refund, _ = refund_request(
         order=order,
         external_id="R",
-        reason="not_as_expected",
+        reason_code="not_as_expected",
         amount_requested="100.00",
         requested_at=PAID_AT + dt.timedelta(days=1),
         received_at=PAID_AT + dt.timedelta(days=1),  # seeded history: received when it was asked
@@ -184,7 +184,7 @@ def test_ms_5_5_invoices_needing_a_red_letter_form_queue(client):
     refund, _ = refund_request(
         order=order,
         external_id="R",
-        reason="no_longer_needed",
+        reason_code="no_longer_needed",
         amount_requested="10.00",
         requested_at=PAID_AT + dt.timedelta(days=1),
         received_at=PAID_AT + dt.timedelta(days=1),  # seeded history: received when it was asked

@@ -50,7 +50,7 @@ def disputed_refund(evidence=None) -> Refund:
     refund, _ = refund_request(
         order=order,
         external_id="RF-READ",
-        reason="slow_or_rude",
+        reason_code="slow_or_rude",
         amount_requested="1999.00",
         description="slow answers",
         evidence=evidence if evidence is not None else ["https://example.com/evidence.png"],
@@ -144,7 +144,7 @@ def _order_with_a_refund():
     refund, _ = refund_request(
         order=order,
         external_id="RF-ORDER",
-        reason="no_longer_needed",
+        reason_code="no_longer_needed",
         amount_requested="31.00",
         requested_at=ASKED_AT,
         received_at=ASKED_AT,
@@ -183,7 +183,7 @@ def test_ms_5_6_clawback_links_its_ledger_entry_instead_of_an_id(admin_client):
     refund, _ = refund_request(
         order=order,
         external_id="RF-CLAW",
-        reason="no_longer_needed",
+        reason_code="no_longer_needed",
         amount_requested="50.00",
         requested_at=ASKED_AT,
         received_at=ASKED_AT,

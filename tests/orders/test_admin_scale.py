@@ -24,7 +24,7 @@ def refunded(order: Order, amount: str, external_id: str) -> Refund:
     refund, _ = refund_request(
         order=order,
         external_id=external_id,
-        reason="not_as_expected",
+        reason_code="not_as_expected",
         amount_requested=amount,
         requested_at=PAID_AT + dt.timedelta(hours=1),
         received_at=PAID_AT + dt.timedelta(hours=1),

@@ -424,7 +424,7 @@ def test_concurrent_refund_requests_on_one_order_never_exceed_it():
         refund, _ = refund_request(
             order=order,
             external_id=f"R-{i}",
-            reason="no_longer_needed",
+            reason_code="no_longer_needed",
             amount_requested="60.00",
             requested_at=PAID_AT + dt.timedelta(days=1),
             received_at=PAID_AT + dt.timedelta(days=1),  # seeded history

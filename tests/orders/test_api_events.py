@@ -47,7 +47,7 @@ def requested(order, ext: str = "R-1", amount: str = "100.00"):
     refund, _ = refund_request(
         order=order,
         external_id=ext,
-        reason="no_longer_needed",
+        reason_code="no_longer_needed",
         amount_requested=amount,
         requested_at=PAID_AT + dt.timedelta(days=1),
         received_at=PAID_AT + dt.timedelta(days=1),

@@ -50,7 +50,7 @@ def agreed_refund(order: Order, amount: str = "100.00") -> Refund:
     refund, _ = refund_request(
         order=order,
         external_id=f"R-{order.pk}",
-        reason="no_longer_needed",
+        reason_code="no_longer_needed",
         amount_requested=amount,
         requested_at=PAID_AT + dt.timedelta(days=1),
         received_at=PAID_AT + dt.timedelta(days=1),
@@ -160,7 +160,7 @@ def test_ms_5_refund_not_agreed_or_approved_is_409(billing):
     refund, _ = refund_request(
         order=make_order(),
         external_id="R-open",
-        reason="no_longer_needed",
+        reason_code="no_longer_needed",
         amount_requested="10.00",
         requested_at=PAID_AT + dt.timedelta(days=1),
         received_at=PAID_AT + dt.timedelta(days=1),

@@ -272,7 +272,7 @@ def test_ms_5_1_a_late_retry_of_an_accepted_refund_returns_it():
     first, created = refund_request(
         order=order,
         external_id="RF-1",
-        reason="not_as_expected",
+        reason_code="not_as_expected",
         amount_requested="100.00",
         requested_at=asked,
     )
@@ -280,7 +280,7 @@ def test_ms_5_1_a_late_retry_of_an_accepted_refund_returns_it():
     again, created = refund_request(
         order=order,
         external_id="RF-1",
-        reason="not_as_expected",
+        reason_code="not_as_expected",
         amount_requested="100.00",
         requested_at=asked,
         received_at=asked + dt.timedelta(hours=2),

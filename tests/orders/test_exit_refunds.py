@@ -61,7 +61,7 @@ def test_ms_8_4_1_every_unfinished_order_refunded_in_full_with_reason(events):
     for refund in Refund.objects.filter(vendor=vendor):
         assert refund.status == Refund.Status.APPROVED
         assert refund.approved_amount == refund.paid_amount == Decimal("100.00")
-        assert refund.reason == RefundReason.VENDOR_EXIT and not refund.counts_against_vendor
+        assert refund.reason_code == RefundReason.VENDOR_EXIT and not refund.counts_against_vendor
         assert refund.external_id == f"exit:{exit_.pk}"
         assert refund.history.first().history_change_reason == "MS-8.4.1: MS-8.4.1 test"
     assert not Refund.objects.filter(order=done).exists()
@@ -96,7 +96,10 @@ def test_ms_8_4_1_ms_5_6_clawback_where_money_was_settled(events):
 def test_ms_8_4_1_only_what_is_left_is_refunded_and_open_requests_are_superseded(events):
     vendor, orders = _vendor_with_orders(1)
     open_request, _created = refund_request(
-        order=orders[0], external_id="R-1", reason="bought_by_mistake", amount_requested="40.00"
+        order=orders[0],
+        external_id="R-1",
+        reason_code="bought_by_mistake",
+        amount_requested="40.00",
     )
     exit_ = _exit_for(vendor)
     (refund,) = _run(vendor, exit_)
@@ -112,7 +115,7 @@ def test_ms_8_4_1_query_count_constant(events):
     for n in (2, 6):
         vendor, _orders = _vendor_with_orders(n, settled=1)
         refund_request(
-            order=_orders[-1], external_id=f"R-{n}", reason="other", amount_requested="10.00"
+            order=_orders[-1], external_id=f"R-{n}", reason_code="other", amount_requested="10.00"
         )
         exit_ = _exit_for(vendor)
         with CaptureQueriesContext(connection) as ctx:

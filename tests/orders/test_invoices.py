@@ -40,7 +40,7 @@ def refund(order, amount, at):
     r, _ = refund_request(
         order=order,
         external_id=f"R-{amount}-{at:%d}",
-        reason="no_longer_needed",
+        reason_code="no_longer_needed",
         amount_requested=amount,
         requested_at=PAID_AT + dt.timedelta(days=1),
         received_at=PAID_AT + dt.timedelta(days=1),  # seeded history: received when it was asked

@@ -311,7 +311,7 @@ def test_ms_3_1_5_4_exit_check_reports_unfinished_orders_and_open_disputes():
     refund_request(
         order=order,
         external_id="R",
-        reason="not_received",
+        reason_code="not_received",
         amount_requested="1.00",
         requested_at=PAID_AT,
         received_at=PAID_AT,  # seeded history: received when it was asked

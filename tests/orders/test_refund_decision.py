@@ -46,7 +46,7 @@ def ask(order, amount: str, *, at=INSIDE, ext="R-1", evidence=None, description=
     refund, _ = refund_request(
         order=order,
         external_id=ext,
-        reason="not_as_expected",
+        reason_code="not_as_expected",
         amount_requested=amount,
         description=description,
         evidence=evidence if evidence is not None else ["https://example.com/shot.png"],

@@ -37,7 +37,7 @@ def ask(order, amount="100.00", *, at=INSIDE, reason="not_as_expected", ext="R-1
     refund, _created = refund_request(
         order=order,
         external_id=ext,
-        reason=reason,
+        reason_code=reason,
         amount_requested=amount,
         description="does not start",
         requested_at=at,
@@ -182,7 +182,7 @@ def test_retried_request_returns_the_same_refund_and_different_data_conflicts():
     again, created = refund_request(
         order=order,
         external_id="R-1",
-        reason="not_as_expected",
+        reason_code="not_as_expected",
         amount_requested="10.00",
         description="does not start",
         requested_at=INSIDE,

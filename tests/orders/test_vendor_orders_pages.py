@@ -46,7 +46,7 @@ def ask(order, ext="R-1", amount="50.00", days=1, reason="not_received") -> Refu
     refund, _ = refund_request(
         order=order,
         external_id=ext,
-        reason=reason,
+        reason_code=reason,
         amount_requested=amount,
         description="never arrived",
         evidence=["https://example.com/shot.png"],

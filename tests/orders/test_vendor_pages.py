@@ -35,7 +35,7 @@ def requested_refund(vendor, ext="SF-1"):
     refund, _ = refund_request(
         order=order,
         external_id="R-1",
-        reason="not_received",
+        reason_code="not_received",
         amount_requested="50.00",
         description="never arrived",
         requested_at=PAID_AT + dt.timedelta(days=1),

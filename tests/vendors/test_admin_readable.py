@@ -83,7 +83,7 @@ def test_refund_reference_reads_as_a_linked_refund_not_refund_colon_id(client, s
     refund, _created = refund_request(
         order=order,
         external_id="R-READ",
-        reason="not_as_expected",
+        reason_code="not_as_expected",
         amount_requested="100.00",
         requested_at=PAID_AT + dt.timedelta(hours=1),
         received_at=PAID_AT + dt.timedelta(hours=1),

@@ -126,7 +126,7 @@ def _counted_refund(order, at):
         order=order,
         vendor=order.vendor,
         external_id=f"R-{order.pk}",
-        reason="not_received",
+        reason_code="not_received",
         counts_against_vendor=True,
         amount_requested=order.amount,
         requested_at=at,

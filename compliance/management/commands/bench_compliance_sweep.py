@@ -269,7 +269,7 @@ class Command(BaseCommand):
                         "order": "o.id",
                         "vendor": "o.vendor_id",
                         "external_id": "'R' || o.id",
-                        "reason": f"{reasons}[1 + o.id % 5]",
+                        "reason_code": f"{reasons}[1 + o.id % 5]",
                         "counts_against_vendor": "o.id % 5 < 3",
                         "amount_requested": "100.00",
                         "requested_at": "o.paid_at + interval '1 day'",

@@ -136,7 +136,7 @@ class Command(BaseCommand):
             refund, _ = refund_request(
                 order=order,
                 external_id=f"BEVR-{tag}-{i}",
-                reason="no_longer_needed",
+                reason_code="no_longer_needed",
                 amount_requested="100.00",
             )
             refunds.append(refund_vendor_agree(refund=refund, actor=None).pk)

@@ -95,7 +95,7 @@ def refund(
         order=order,
         vendor_id=order.vendor_id,
         external_id=f"R-{next(_seq)}",
-        reason=reason,
+        reason_code=reason,
         counts_against_vendor=reason
         in (RefundReason.NOT_AS_EXPECTED, RefundReason.SLOW_OR_RUDE, RefundReason.NOT_RECEIVED),
         amount_requested=order.amount,
