@@ -24,6 +24,7 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django_fsm import has_transition_perm
 
 from marketplace.exceptions import DomainError
 from marketplace.service_helpers import transition_allowed
@@ -66,11 +67,11 @@ def transition_check(name: str, user: Any) -> Check:
     """The check of a model transition: its source states, conditions and permission."""
 
     def check(obj: Model) -> tuple[bool, str]:
-        if transition_allowed(obj, name, None):
-            if transition_allowed(obj, name, user):
-                return True, ""
+        if not transition_allowed(obj, name, None):
+            return False, gettext("not allowed in its current state")
+        if not has_transition_perm(getattr(obj, name), user):
             return False, gettext("you lack the permission")
-        return False, gettext("not allowed in its current state")
+        return True, ""
 
     return check
 
@@ -120,7 +121,10 @@ def reason_action(
     ready, skipped = [], []
     for obj in objects:
         ok, why = check(obj) if check else (True, "")
-        (ready.append(obj) if ok else skipped.append((obj, why)))
+        if ok:
+            ready.append(obj)
+        else:
+            skipped.append((obj, why))
     if not ready:
         for obj, why in skipped:
             modeladmin.message_user(request, record_line(obj, why), messages.ERROR)

@@ -31,7 +31,6 @@ from import_export.formats.base_formats import CSV, XLSX
 from catalog.models import Product
 from compliance import importing
 from compliance.admin.common import (
-    ReadOnlyInline,
     ViewerMixin,
     admin_link,
     china_time,
@@ -77,6 +76,7 @@ from compliance.services.imports import (
     import_job_start,
 )
 from marketplace.admin_actions import ReasonForm
+from marketplace.admin_readonly import ReadOnlyTabularInline
 from marketplace.exceptions import DomainError
 from marketplace.history_admin import SimpleHistoryAdmin
 from marketplace.money import AmountFormField
@@ -210,7 +210,7 @@ ACTIONS_BY_NAME = {a.name: a for a in ACTIONS}
 # --- inlines --------------------------------------------------------------------------------
 
 
-class MeasureInline(ReadOnlyInline):
+class MeasureInline(ReadOnlyTabularInline):
     model = AppliedMeasure
     fk_name = "penalty_case"
     fields = (
@@ -278,7 +278,7 @@ def _status_label(value: str) -> str:
     return str(CaseStatus(value).label) if value in CaseStatus.values else (value or "-")
 
 
-class EventInline(ReadOnlyInline):
+class EventInline(ReadOnlyTabularInline):
     model = CaseEvent
     fields = ("at", "action_label", "actor", "before", "after", "reason_shown", "details_summary")
     readonly_fields = fields

@@ -26,7 +26,6 @@ from compliance.models import (
     ViolationType,
     ViolationVersion,
 )
-from marketplace.admin_readonly import ReadOnlyTabularInline
 from marketplace.money import format_cny
 
 S = CaseStatus
@@ -216,9 +215,6 @@ def html_list(items: Iterable[Any]) -> SafeString:
 
 
 # --- inlines --------------------------------------------------------------------------------
-
-
-ReadOnlyInline = ReadOnlyTabularInline  # the compliance admin's name for it
 
 
 def violation_rows() -> list[tuple[ViolationType, ViolationVersion | None]]:

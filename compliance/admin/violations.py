@@ -10,7 +10,6 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from compliance.admin.common import (
-    ReadOnlyInline,
     measure_phrase,
 )
 from compliance.models import (
@@ -19,6 +18,7 @@ from compliance.models import (
     ViolationType,
     ViolationVersion,
 )
+from marketplace.admin_readonly import ReadOnlyTabularInline
 from marketplace.history_admin import SimpleHistoryAdmin
 
 # --- the violation table --------------------------------------------------------------------
@@ -82,7 +82,7 @@ class ViolationVersionAdmin(SimpleHistoryAdmin):
         return False
 
 
-class VersionInline(ReadOnlyInline):
+class VersionInline(ReadOnlyTabularInline):
     model = ViolationVersion
     fields = ("effective_from", "level", "name_zh", "name_en")
     readonly_fields = fields

@@ -5,14 +5,14 @@ one-statement insert with its history row, and precompiled lookups."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models
 from django.db.models import QuerySet
 from django.utils import timezone
 
-M = TypeVar("M", bound=models.Model)
+from orders.models import ServiceAccount
 
 
 def split_api_caller(actor: Any) -> tuple[Any, Any]:
@@ -23,8 +23,6 @@ def split_api_caller(actor: Any) -> tuple[Any, Any]:
     their user; a service account is no user, so it is named in the reason instead
     (`reason_with_caller`) and the row's user stays empty.
     """
-    from orders.models import ServiceAccount  # models import services' helpers too
-
     if isinstance(actor, ServiceAccount):
         return actor, None
     return None, actor

@@ -21,7 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.admin_actions import ReasonForm, reason_action
+from marketplace.admin_actions import ReasonForm, reason_action, transition_check
 from marketplace.exceptions import DomainError
 from marketplace.service_helpers import transition_allowed
 
@@ -158,6 +158,8 @@ def transition_action(spec: AdminTransition):
 
     def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset):
         def check(obj: models.Model) -> tuple[bool, str]:
+            if spec.method is not None:
+                return transition_check(spec.method, request.user)(obj)
             if spec.permitted(obj, request.user):
                 return True, ""
             return False, str(_("you may not do this in its current state"))
